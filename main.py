@@ -1,0 +1,2 @@
+from viewfinder.app import main
+raise SystemExit(main())
