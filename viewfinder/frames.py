@@ -28,12 +28,24 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class FaceBox:
+    """A detected face in normalised frame coordinates (0..1), for the overlay."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    eyes_open: float | None = None  # probability, None when unknown
+
+
+@dataclass(frozen=True)
 class Score:
     """A scorer's verdict on one frame. Higher `value` is better, comparable within a burst."""
 
     value: float
     attributes: Mapping[str, float] = field(default_factory=dict)  # named, roughly 0..1
     reasons: tuple[str, ...] = ()  # short human reasons a frame may lose, e.g. "eyes closed"
+    faces: tuple[FaceBox, ...] = ()  # face-aware scorers only
 
 
 @dataclass(frozen=True)
