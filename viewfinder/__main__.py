@@ -1,0 +1,4 @@
+"""`python -m viewfinder COMMAND ...`: see viewfinder/cli.py."""
+from viewfinder.cli import main
+
+raise SystemExit(main())

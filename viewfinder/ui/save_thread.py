@@ -1,0 +1,92 @@
+"""Save thread: the only place the app writes photos (storage.save_best), off the GUI thread.
+
+MainWindow -> [SaveThread] -> storage -> MainWindow. Jobs run in order; `stop()` finishes the
+queued jobs (a pending save completes) before the thread ends.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from viewfinder.frames import Burst
+from viewfinder.ranking import Ranking
+from viewfinder.storage import SavedPhoto, StorageError, save_best
+
+
+@dataclass(frozen=True, eq=False)
+class SaveJob:
+    burst: Burst
+    ranking: Ranking
+    pos: int  # position in the burst of the frame to save
+    folder: Path
+    fmt: str
+    quality: int
+    scorer_name: str
+    scorer_version: str
+    replaces: SavedPhoto | None = None
+    pressed_at: float | None = None  # monotonic time of the shutter press, for the timing
+
+    def to(self, folder: Path) -> "SaveJob":
+        return replace(self, folder=folder)
+
+
+@dataclass(frozen=True, eq=False)
+class SaveResult:
+    job: SaveJob
+    photo: SavedPhoto | None
+    error: str = ""  # one line, when photo is None
+    shutter_to_saved_ms: float | None = None
+
+
+class SaveThread(QObject):
+    finished_job = Signal(object)  # SaveResult (saved or failed)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs: queue.Queue[SaveJob | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="viewfinder-save")
+        self._busy = threading.Event()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, job: SaveJob) -> None:
+        self._busy.set()
+        self._jobs.put(job)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy.is_set() or not self._jobs.empty()
+
+    def stop(self, timeout: float = 1.5) -> bool:
+        """Finish the queued saves, then end. True if done within `timeout`."""
+        self._jobs.put(None)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            self.finished_job.emit(self._save(job))
+            if self._jobs.empty():
+                self._busy.clear()
+
+    @staticmethod
+    def _save(job: SaveJob) -> SaveResult:
+        try:
+            photo = save_best(job.burst.frames[job.pos], job.ranking, job.burst,
+                              folder=job.folder, fmt=job.fmt, quality=job.quality,
+                              scorer_name=job.scorer_name, scorer_version=job.scorer_version,
+                              replaces=job.replaces)
+        except (StorageError, OSError) as exc:
+            return SaveResult(job, None, str(exc).splitlines()[0] or type(exc).__name__)
+        ms = (time.monotonic() - job.pressed_at) * 1000.0 if job.pressed_at is not None else None
+        return SaveResult(job, photo, "", ms)

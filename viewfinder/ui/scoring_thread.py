@@ -1,0 +1,158 @@
+"""Scoring thread: scores sampled frames as they arrive and ranks each finished burst.
+
+camera -> CaptureThread -> [ScoringThread] -> MainWindow (overlay, filmstrip).
+The capture thread calls `submit` / `submit_burst`; everything else runs on this thread. The
+scorer is only ever called here. If scoring falls behind, only the newest frame waits (older
+ones are counted as skipped), never a backlog. Results leave through Qt signals carrying small
+frozen dataclasses.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from viewfinder.frames import Burst, Frame, Score, ScoredFrame
+from viewfinder.ranking import Ranking, rank
+from viewfinder.scoring import Scorer
+from viewfinder.ui.images import PREVIEW_LONG_SIDE, THUMB_LONG_SIDE, to_qimage
+
+_CACHE_SIZE = 128  # scores kept for reuse by the burst; a burst is ~11 sampled frames
+
+
+@dataclass(frozen=True)
+class LiveScore:
+    """One live frame's score for the overlay."""
+
+    scored: ScoredFrame
+    skipped: int  # frames skipped so far because scoring fell behind
+
+
+@dataclass(frozen=True, eq=False)
+class BurstReview:
+    """A ranked burst, ready for the filmstrip. Images are in burst (capture) order."""
+
+    burst: Burst
+    ranking: Ranking
+    scores: tuple[Score | None, ...]  # by burst position
+    previews: tuple[QImage, ...]  # ~960 px long side, unmirrored (what gets saved)
+    thumbs: tuple[QImage, ...]
+    reused: int  # scores taken from live scoring instead of recomputed
+    rank_ms: float  # burst arrival -> ranked, on this thread
+
+
+class ScoringThread(QObject):
+    frame_scored = Signal(object)  # LiveScore
+    burst_ranked = Signal(object)  # BurstReview
+    scorer_failed = Signal(str)  # first failure of the scorer on a frame (one line)
+
+    def __init__(self, scorer: Scorer, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.scorer = scorer
+        self._cond = threading.Condition()
+        self._pending: tuple[Frame, float] | None = None
+        self._bursts: list[Burst] = []
+        self._stopping = False
+        self._skipped = 0
+        self._cache: OrderedDict[tuple[int, int], Score | None] = OrderedDict()
+        self._failed_once = False
+        self._thread = threading.Thread(target=self._run, name="viewfinder-scoring")
+
+    # --- called from other threads -------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, frame: Frame) -> None:
+        """A newly sampled frame; replaces (and counts as skipped) one still waiting."""
+        with self._cond:
+            if self._pending is not None:
+                self._skipped += 1
+            self._pending = (frame, time.monotonic())
+            self._cond.notify()
+
+    def submit_burst(self, burst: Burst) -> None:
+        with self._cond:
+            self._bursts.append(burst)
+            self._cond.notify()
+
+    def reset(self) -> None:
+        """Forget cached scores and the skip count (the source changed)."""
+        with self._cond:
+            self._pending = None
+            self._skipped = 0
+            self._cache.clear()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Set the flag, wake the thread, join. True if it ended within `timeout`."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def skipped(self) -> int:
+        return self._skipped
+
+    # --- scoring thread ------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopping and self._pending is None and not self._bursts:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                if self._bursts:
+                    burst, job = self._bursts.pop(0), None
+                else:
+                    burst, job = None, self._pending
+                    self._pending = None
+            if burst is not None:
+                self._rank_burst(burst)
+            else:
+                self._score_live(*job)
+
+    def _score(self, frame: Frame) -> tuple[Score | None, bool]:
+        """(score, reused) for a frame, from the cache when live scoring already did it."""
+        key = (frame.index, frame.t_ns)
+        with self._cond:
+            if key in self._cache:
+                return self._cache[key], True
+        try:
+            score = self.scorer.score(frame.pixels)
+        except Exception as exc:  # a scorer bug must not kill the viewfinder
+            score = None
+            if not self._failed_once:
+                self._failed_once = True
+                self.scorer_failed.emit(f"scorer {self.scorer.name} failed: {exc}".splitlines()[0])
+        with self._cond:
+            self._cache[key] = score
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return score, False
+
+    def _score_live(self, frame: Frame, t_arrived: float) -> None:
+        score, _ = self._score(frame)
+        latency = (time.monotonic() - t_arrived) * 1000.0
+        self.frame_scored.emit(LiveScore(ScoredFrame(frame.index, frame.t_ns, score, latency),
+                                         self._skipped))
+
+    def _rank_burst(self, burst: Burst) -> None:
+        t0 = time.monotonic()
+        scores: list[Score | None] = []
+        reused = 0
+        for frame in burst.frames:
+            score, was_cached = self._score(frame)
+            scores.append(score)
+            reused += was_cached
+        ranking = rank(burst, scores)
+        rank_ms = (time.monotonic() - t0) * 1000.0
+        previews = tuple(to_qimage(f.pixels, PREVIEW_LONG_SIDE) for f in burst.frames)
+        thumbs = tuple(to_qimage(f.pixels, THUMB_LONG_SIDE) for f in burst.frames)
+        self.burst_ranked.emit(BurstReview(burst, ranking, tuple(scores), previews, thumbs,
+                                           reused, rank_ms))
