@@ -6,8 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from viewfinder.camera import SourceError, as_bgr, list_cameras, open_source
-from viewfinder.camera import opencv_camera
+from viewfinder.camera import SourceError, as_bgr, list_cameras, open_source, opencv_camera
 from viewfinder.camera.image_folder import ImageFolderSource
 from viewfinder.camera.opencv_camera import OpenCVCamera
 from viewfinder.camera.video_file import VideoFileSource

@@ -52,3 +52,12 @@ def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, args, words):
     errors = [line for line in r.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and words in errors[0] and errors[0].startswith("viewfinder: error:")
     assert r.stdout == ""
+
+
+def test_a_scorer_that_cannot_be_built_falls_back_to_sharpness(tmp_path):
+    r = run_app(tmp_path, "--source", "synthetic:2:320x180", "--shutter-after", "1.3",
+                "--quit-after-save", "--output", str(tmp_path), "--scorer", "missing.onnx")
+    assert r.returncode == 0, r.stderr
+    assert "sharpness" in r.stderr and "missing.onnx" in r.stderr
+    side = json.loads(Path(r.stdout.splitlines()[0]).with_suffix(".json").read_text())
+    assert side["scorer"]["name"] == "sharpness"

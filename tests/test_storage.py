@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from viewfinder import __version__, storage
-from viewfinder.frames import Burst, Frame, Score
+from viewfinder.frames import Burst, FaceBox, Frame, Score
 from viewfinder.ranking import rank
 from viewfinder.storage import SavedPhoto, StorageError, save_best
 
@@ -26,7 +26,9 @@ def make_burst(n=5):
         px[0, 0] = (i, i, i)
         frames.append(Frame(index=100 + i, t_ns=i * 100_000_000, pixels=px))
     b = Burst(frames=tuple(frames), shutter_pos=2, press_t_ns=200_000_000)
-    scores = [Score(1.0, {"sharpness": 0.1}), Score(3.0, {"sharpness": 0.3}, ("eyes closed",)),
+    face = FaceBox(0.25, 0.1, 0.5, 0.6, eyes_open=0.02)
+    scores = [Score(1.0, {"sharpness": 0.1}),
+              Score(3.0, {"sharpness": 0.3}, ("eyes closed",), faces=(face,)),
               None, Score(5.0, {"sharpness": float("nan")}), Score(2.0)][:n]
     return b, rank(b, scores)
 
@@ -71,7 +73,8 @@ def test_sidecar_holds_the_ranking_in_capture_order(tmp_path):
     assert [f["rank"] for f in fr] == [4, 2, 5, 1, 3]
     assert fr[0]["t_rel_ms"] == -200.0 and fr[4]["t_rel_ms"] == 200.0
     assert fr[1]["reasons"] == ["eyes closed"] and fr[1]["attributes"] == {"sharpness": 0.3}
-    assert fr[2]["score"] is None and fr[2]["attributes"] == {}
+    assert fr[1]["faces"] == [{"x": 0.25, "y": 0.1, "w": 0.5, "h": 0.6, "eyes_open": 0.02}]
+    assert fr[2]["score"] is None and fr[2]["attributes"] == {} and fr[2]["faces"] == []
     assert fr[3]["attributes"] == {"sharpness": None}  # NaN is not valid JSON
     assert doc["history"] == [] and doc["saved_at"].startswith("2026-12-04T20:45:12.123")
 

@@ -75,7 +75,8 @@ def _still_neighbour(truths, i, exclude_closed=True):
         for j in (i - d, i + d):
             if 0 <= j < len(truths):
                 t = truths[j]
-                if t["blur"] < 1 and t["head_turn"] == 0 and not (exclude_closed and t["eyes_closed"]):
+                still = t["blur"] < 1 and t["head_turn"] == 0
+                if still and not (exclude_closed and t["eyes_closed"]):
                     return j
     raise AssertionError(f"no still frame near {i}")
 
@@ -84,7 +85,7 @@ def test_face_blur_in_truth_is_real_blur_on_the_face(scene, truths):
     checked = 0
     for i, t in enumerate(truths):
         st = scene._state(i)
-        if st["face_blur"] > BIG_BLUR and st["cam_blur"] < 1 and t["head_turn"] == 0 and checked < 3:
+        if checked < 3 and st["face_blur"] > BIG_BLUR and st["cam_blur"] < 1 and not t["head_turn"]:
             j = _still_neighbour(truths, i)
             moving = crop(scene.render(i), scene.face_box_at(i))
             still = crop(scene.render(j), scene.face_box_at(j))
@@ -95,7 +96,7 @@ def test_face_blur_in_truth_is_real_blur_on_the_face(scene, truths):
 
 def test_camera_shake_blurs_the_whole_frame(scene, truths):
     checked = 0
-    for i, t in enumerate(truths):
+    for i in range(len(truths)):
         st = scene._state(i)
         if st["cam_blur"] > BIG_BLUR and checked < 3:
             j = _still_neighbour(truths, i)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -215,8 +216,14 @@ def main(argv: list[str] | None = None) -> int:
 
         window.press_ignored.connect(retry)
         QTimer.singleShot(round(args.shutter_after * 1000), press)
+    # Ctrl+C in the terminal closes the window cleanly (Python sees the signal between ticks).
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    tick = QTimer(interval=200)
+    tick.timeout.connect(lambda: None)
+    tick.start()
     window.showFullScreen() if args.fullscreen else window.show()
     app.exec()
+    tick.stop()
     window.shutdown()
     return exit_code[0]
 

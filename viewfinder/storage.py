@@ -78,8 +78,17 @@ def encode_image(pixels: np.ndarray, fmt: str, quality: int, taken: datetime) ->
 
 
 def _num(v) -> float | None:
-    v = float(v)
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
     return v if math.isfinite(v) else None
+
+
+def _faces(score) -> list[dict]:
+    return [{"x": _num(f.x), "y": _num(f.y), "w": _num(f.w), "h": _num(f.h),
+             "eyes_open": None if f.eyes_open is None else _num(f.eyes_open)}
+            for f in getattr(score, "faces", ())]
 
 
 def sidecar_dict(photo_name: str, frame: Frame, ranking: Ranking, burst: Burst, *,
@@ -105,6 +114,7 @@ def sidecar_dict(photo_name: str, frame: Frame, ranking: Ranking, burst: Burst, 
             "score": None if s is None else _num(s.value),
             "attributes": {} if s is None else {k: _num(v) for k, v in s.attributes.items()},
             "reasons": [] if s is None else list(s.reasons),
+            "faces": [] if s is None else _faces(s),
             "rank": rf.rank if rf else None,
         })
     chosen = (entry(by_pos[chosen_pos]) if chosen_pos in by_pos else

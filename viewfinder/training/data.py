@@ -177,6 +177,12 @@ def person_of(burst_id: str) -> str:
     return burst_id.rsplit("_", 1)[0]
 
 
+def folds_of(persons, k: int) -> list[tuple[str, ...]]:
+    """k person folds for cross-validation, deterministic: sorted persons dealt round-robin."""
+    ps = sorted(set(str(p) for p in persons))
+    return [tuple(ps[i::k]) for i in range(k)]
+
+
 def load_graded(root: Path, spec: InputSpec) -> dict[str, np.ndarray]:
     """A graded burst set (bursts/<id>/frames + pairs.csv) as arrays at input size."""
     if not (root / "pairs.csv").is_file():

@@ -25,7 +25,7 @@ import torch
 
 from viewfinder import metrics
 from viewfinder.preprocess import InputSpec, normalize
-from viewfinder.training.data import TrainingData, get_data, synthetic_pairs
+from viewfinder.training.data import TrainingData, folds_of, get_data, synthetic_pairs
 from viewfinder.training.losses import generator_loss, pair_loss, ranker_loss, tie_share
 from viewfinder.training.model import Generator, ModelConfig, build_model
 
@@ -320,7 +320,8 @@ def train(cfg: TrainConfig, out: Path, *, runs: Path = Path("runs"), data: Train
     save(ckpt)
     logf.close()
 
-    result = {"steps": cfg.steps, "train_time_s": round(elapsed, 1)}
+    result = {"steps": cfg.steps, "train_time_s": round(elapsed, 1),
+              "exclude_persons": list(cfg.exclude_persons)}
     images, fb, pairs = synthetic_val(data)
     if len(pairs):
         vals = scores_for(model, cfg, images, fb, device)
@@ -340,12 +341,6 @@ def train(cfg: TrainConfig, out: Path, *, runs: Path = Path("runs"), data: Train
     tmp.replace(out / "metrics.json")
     log(json.dumps(result))
     return result
-
-
-def folds_of(persons, k: int) -> list[tuple[str, ...]]:
-    """k person folds, deterministic: sorted persons dealt round-robin."""
-    ps = sorted(set(persons))
-    return [tuple(ps[i::k]) for i in range(k)]
 
 
 def fold_config(cfg: TrainConfig, data: TrainingData, fold: int, k: int) -> TrainConfig:

@@ -30,11 +30,11 @@ class FilmstripWidget(QWidget):
         self.selected = 0
         self.saved_pos: int | None = None  # burst position of the saved frame
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumHeight(200)
+        self.setFixedHeight(175)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
-        return QSize(1200, 220)
+        return QSize(1200, 175)
 
     def set_review(self, review: BurstReview | None) -> None:
         self.review = review

@@ -162,7 +162,6 @@ class MainWindow(QMainWindow):
         row.addWidget(self.warning)
         row.addWidget(self.status, 1)
         row.addWidget(self.shutter_button)
-        row.addStretch(1)
         for b in buttons:
             row.addWidget(b)
         outer.addWidget(bar)
@@ -187,7 +186,7 @@ class MainWindow(QMainWindow):
         self.overlay.set_source(source.name)
         self.picker.set_current(source.name)
         self.setWindowTitle(f"Viewfinder — {source.name}")
-        self._set_status(f"Live: {source.name}")
+        self._set_status("Live · Space: shutter · ?: keys")
         self.capture.start()
 
     def _stop_capture(self) -> None:
@@ -195,8 +194,8 @@ class MainWindow(QMainWindow):
             for sig in (self.capture.preview_ready, self.capture.shutter_pressed,
                         self.capture.burst_captured, self.capture.source_failed):
                 sig.disconnect()
-            if not self.capture.stop(1.0):
-                print("viewfinder: capture thread did not stop within 1 s", file=sys.stderr)
+            if not self.capture.stop(0.6):
+                print("viewfinder: capture thread did not stop in time", file=sys.stderr)
             self.capture = None
         self.scoring.reset()
 
@@ -308,8 +307,8 @@ class MainWindow(QMainWindow):
         self._show_selected()
         self.stack.setCurrentIndex(1)
         best = review.ranking.best
-        self._set_status(f"Best of {len(review.burst.frames)}: #{1} at "
-                         f"{(best.t_ns - review.burst.press_t_ns) / 1e9:+.1f} s")
+        self._set_status(f"Best of {len(review.burst.frames)} at "
+                         f"{(best.t_ns - review.burst.press_t_ns) / 1e9:+.1f} s from the press")
         self.review_shown.emit(review)
         if self.config.save.auto_save:
             self.save_chosen(best.pos)
@@ -370,9 +369,9 @@ class MainWindow(QMainWindow):
             self.saved = result
             self.filmstrip.set_saved_pos(result.job.pos)
             self._show_selected()
-        ms = f" · {result.shutter_to_saved_ms:.0f} ms after the press" \
+        ms = f" in {result.shutter_to_saved_ms:.0f} ms" \
             if result.shutter_to_saved_ms is not None else ""
-        self._set_status(f"Saved {result.photo.path.name}{ms}")
+        self._set_status(f"Saved{ms}: {result.photo.path.name}")
         self.status.setToolTip(str(result.photo.path))
         self.photo_saved.emit(result)
         if self._queued_choice is not None:
@@ -410,7 +409,7 @@ class MainWindow(QMainWindow):
             return
         self.mode = "live"
         self.stack.setCurrentIndex(0)
-        self._set_status(f"Live: {self.capture.source.name}" if self.capture else "Live")
+        self._set_status("Live · Space: shutter · ?: keys")
 
     def copy_chosen(self) -> None:
         pos = self.chosen_pos()
@@ -510,16 +509,16 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self._feedback_timer.stop()
-        if not self.scoring.stop(0.5):
+        if not self.scoring.stop(0.4):
             print("viewfinder: scoring thread still busy at exit", file=sys.stderr)
         self._stop_capture()
         pending = self.saver.busy
-        if not self.saver.stop(1.5):
+        if not self.saver.stop(0.9):
             print("viewfinder: a save is still being written at exit", file=sys.stderr)
         elif pending:
             print("viewfinder: finished the pending save before exit", file=sys.stderr)
         if self._probe is not None:
-            self._probe.join(0.5)
+            self._probe.join(0.1)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.shutdown()

@@ -5,7 +5,7 @@ A tool button with a menu; `source_chosen` carries an `open_source` spec. Camera
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QToolButton, QWidget
 
 
@@ -27,7 +27,9 @@ class SourcePickerButton(QToolButton):
         self._fill()
 
     def set_current(self, name: str) -> None:
-        self.setText(f"Source: {name} ▾")
+        short = self.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, 200)
+        self.setText(f"{short} ▾")
+        self.setToolTip(f"Source: {name}")
 
     def _fill(self) -> None:
         m = self._menu
