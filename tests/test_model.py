@@ -74,3 +74,18 @@ def test_bad_configs_are_refused():
         ModelConfig("sqnet4", "D")
     with pytest.raises(ValueError, match="attribute"):
         ModelConfig("sqnet4", "C", 0)
+
+
+def test_attributes_cannot_all_die():
+    """The collapse trap: with every attribute's ReLU closed the score is a constant and no
+    gradient flows. keep_attributes_alive (run after each step) reopens them."""
+    model = Ranker(ModelConfig("sqnet6", "C", 4, 48, 48)).train()
+    with torch.no_grad():
+        model.attr.bn.bias.fill_(-5.0)  # as if the equal-pair term had pushed them all off
+    x = torch.randn(8, 3, 48, 48)
+    assert (model.attributes(x) == 0).all()
+    model.keep_attributes_alive()
+    pre = model.attr.bn(model.attr.conv(model.backbone(x)))  # (8, C', h, w)
+    open_share = (pre > 0).float().mean((0, 2, 3))
+    assert (open_share > 0.3).all()
+    assert (model.attributes(x) > 0).any(0).all()

@@ -38,6 +38,7 @@ from viewfinder.storage import StorageError, save_best
 SUBCOMMAND_MODULES = (
     "viewfinder.training.cli",  # train, export
     "viewfinder.bench",  # bench
+    "viewfinder.labels_cli",  # labels export|stats, personalize
 )
 
 

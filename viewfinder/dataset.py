@@ -19,6 +19,8 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from viewfinder.camera.base import image_size_problem
+
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
 PAIRS_HEADER = ("burst", "a", "b", "label")
 
@@ -104,11 +106,20 @@ def read_pairs(csv_path: Path, bursts: dict[str, BurstFolder]) -> list[Pair]:
         raise DatasetError(f"pairs.csv not found: {csv_path}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise DatasetError(f"cannot read {csv_path}: {e}") from None
+    try:
+        return _parse_pairs(csv_path, text, bursts)
+    except csv.Error as e:  # e.g. a field over the csv module's size limit: not a pairs file
+        raise DatasetError(f"{csv_path}: not a valid CSV file ({e})") from None
+
+
+def _parse_pairs(csv_path: Path, text: str, bursts: dict[str, BurstFolder]) -> list[Pair]:
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if header is None or tuple(h.strip() for h in header[:4]) != PAIRS_HEADER:
+        found = ",".join(header or []) or "nothing"
+        found = found if len(found) <= 60 else found[:57] + "..."  # a binary file: keep one line
         raise DatasetError(f"{csv_path}: header must be {','.join(PAIRS_HEADER)}, "
-                           f"found {','.join(header or []) or 'nothing'}")
+                           f"found {found!r}")
     pairs: list[Pair] = []
     seen: set[tuple[str, frozenset[str]]] = set()
     for line_no, row in enumerate(reader, start=2):
@@ -163,6 +174,9 @@ def read_image(path: Path) -> np.ndarray:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as e:
         raise DatasetError(f"cannot read image {path}: {e.strerror or e}") from None
+    too_large = image_size_problem(data) if data.size else None
+    if too_large:
+        raise DatasetError(f"image too large: {path} {too_large}")
     img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if img is None or img.size == 0:
         raise DatasetError(f"unreadable image (not a valid jpg/png): {path}")

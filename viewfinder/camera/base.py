@@ -16,6 +16,9 @@ import numpy as np
 from viewfinder.frames import Frame
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+# Larger images are refused before decoding: a 100 kB PNG can declare (and really decompress to)
+# gigabytes of pixels. 2**27 pixels is over 100 megapixels (~400 MB as BGR).
+MAX_IMAGE_PIXELS = 1 << 27
 SPEC_HELP = "use a camera index (0, camera:1), 'synthetic[:SEED]', a video file or an image folder"
 
 
@@ -35,6 +38,32 @@ class FrameSource(Protocol):
     def read(self) -> Frame | None: ...
 
     def close(self) -> None: ...
+
+
+def image_size_problem(data) -> str | None:
+    """Why an encoded image must not be decoded (its header declares too many pixels), or None.
+
+    Reads only the header (Pillow opens lazily). Files Pillow cannot identify are left to the
+    decoder, which fails on them or applies its own limit.
+    """
+    import io  # noqa: PLC0415
+    import warnings  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                w, h = im.size
+    except Image.DecompressionBombError:
+        return f"declares over {Image.MAX_IMAGE_PIXELS * 2} pixels"
+    except Exception:  # noqa: BLE001 - unknown or broken header: the decoder will say no
+        return None
+    if w * h > MAX_IMAGE_PIXELS:
+        return (f"declares {w}x{h} pixels, over the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel "
+                "limit")
+    return None
 
 
 def as_bgr(img: np.ndarray | None) -> np.ndarray | None:

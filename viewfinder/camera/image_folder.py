@@ -10,20 +10,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from viewfinder.camera.base import IMAGE_SUFFIXES, SourceError, as_bgr
+from viewfinder.camera.base import IMAGE_SUFFIXES, SourceError, as_bgr, image_size_problem
 from viewfinder.frames import Frame
 
 FOLDER_FPS = 10.0
 
 
 def read_image(path: Path) -> np.ndarray | None:
-    """Decode an image file to (H, W, 3) uint8 BGR; None if it is unreadable or corrupt.
+    """Decode an image file to (H, W, 3) uint8 BGR; None if it is unreadable, corrupt or too large.
     Goes through bytes so non-ASCII paths work everywhere."""
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError:
         return None
-    if data.size == 0:
+    if data.size == 0 or image_size_problem(data) is not None:
         return None
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     return as_bgr(img)

@@ -117,6 +117,15 @@ class Ranker(nn.Module):
             nn.init.constant_(self.attr.bn.bias, 0.5)
             self.score_fc = nn.Linear(cfg.attributes, 1)
 
+    def keep_attributes_alive(self) -> None:
+        """Head C: keep the attribute layer's BatchNorm shift >= 0 (called after every ranker
+        step). In training each attribute's pre-activation is then a standardised map plus a
+        non-negative shift, so its ReLU is open for about half of every batch: eq. 2's equal-pair
+        term can never switch all attributes off and collapse the ranker to a constant score."""
+        if self.cfg.head == "C":
+            with torch.no_grad():
+                self.attr.bn.bias.clamp_(min=0.0)
+
     def attributes(self, x: torch.Tensor) -> torch.Tensor:
         """Head C's latent attribute vector x (N, C'); the score itself for heads A and B."""
         feat = self.backbone(x)  # (N, C, h, w)

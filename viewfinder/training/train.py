@@ -303,6 +303,8 @@ def train(cfg: TrainConfig, out: Path, *, runs: Path = Path("runs"), data: Train
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if hasattr(model, "keep_attributes_alive"):
+                model.keep_attributes_alive()
         window.setdefault(f"loss_{ph}", []).append(loss.item())
         window.setdefault("tie_share", []).append(tie_share(f_a.detach(), f_b.detach()))
         step += 1

@@ -28,6 +28,7 @@ from viewfinder.ui.overlay_widget import OverlayWidget
 from viewfinder.ui.preview_widget import PreviewWidget
 from viewfinder.ui.save_thread import SaveJob, SaveResult, SaveThread
 from viewfinder.ui.scoring_thread import BurstReview, LiveScore, ScoringThread
+from viewfinder.ui.source_picker import SourcePickerButton
 
 SHORTCUTS = (
     ("Space / Enter", "shutter (live view)"),
@@ -135,8 +136,6 @@ class MainWindow(QMainWindow):
 
         bar = QWidget(objectName="bar")
         row = QHBoxLayout(bar)
-        from viewfinder.ui.source_picker import SourcePickerButton  # noqa: PLC0415
-
         self.picker = SourcePickerButton()
         self.picker.source_chosen.connect(self.switch_source)
         self.shutter_button = QPushButton("●  Shutter")
@@ -219,14 +218,11 @@ class MainWindow(QMainWindow):
         self._start_capture(source, already_open=False)
 
     def _fallback_to_synthetic(self, why: str) -> None:
+        if not self.config.source.startswith("synthetic"):
+            self.switch_source("synthetic", persist=False)
         self.banner.setText(f"{why} — showing the synthetic scene instead. "
                             "Pick another source from the Source menu.")
         self.banner.setVisible(True)
-        if not self.config.source.startswith("synthetic"):
-            self.switch_source("synthetic", persist=False)
-            self.banner.setText(f"{why} — showing the synthetic scene instead. "
-                                "Pick another source from the Source menu.")
-            self.banner.setVisible(True)
 
     def _on_source_failed(self, message: str) -> None:
         if self.config.source.startswith("synthetic"):
