@@ -27,7 +27,7 @@ def run_bench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def quick() -> dict:
-    proc = run_bench("--json", "--quick", "--live-seconds", "1.5")
+    proc = run_bench("--json", "--quick", "--live-seconds", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
 
@@ -63,7 +63,10 @@ def test_quick_run_live_pipeline_counts_add_up(quick):
             continue
         assert v["captured"] > 0
         assert v["scored"] > 0 and v["skipped"] >= 0
-        assert v["scored"] + v["skipped"] == v["sampled"] <= v["captured"]
+        assert v["scored"] + v["skipped"] + v["scorer_failed"] == v["sampled"] <= v["captured"]
+        assert v["scorer_failed"] == 0
+        # the sampler keeps 10 of the camera's frames per second (a little slack at the edges)
+        assert v["sampled"] <= v["captured"] * 10 / float(fps) + 3
         assert v["gui_stall_max_ms"] >= 0 and v["cpu_percent"] > 0 and v["peak_rss_mb"] > 0
     both = [v for v in quick["live"].values() if v]
     if len(both) == 2:  # the 60 fps camera delivers more frames in the same time
@@ -85,7 +88,7 @@ def test_quick_run_shutter_memory_and_torch_figures_are_plausible(quick):
         assert p["pairs"] == p["burst_frames"] * (p["burst_frames"] - 1) // 2
         assert p["rank_burst_ms"] > 0 and p["ours_rank_burst_ms"] > 0
     for t in quick["targets"].values():
-        assert t["met"] in (True, False, None) and t["limit"] > 0
+        assert t["met"] in (True, False, None) and t["limit"] >= 0
 
 
 def test_markdown_tables_show_measured_and_unavailable_sections(quick):
@@ -126,7 +129,13 @@ def test_measure_scorer_splits_preprocessing_when_the_scorer_has_an_input_spec()
     (["--fps", "0"], "must be in"),
     (["--only", "scoring", "--child"], "--child runs only the live section"),
 ])
-def test_bad_options_give_one_line_errors(args, message):
-    proc = run_bench(*args, timeout=60)
-    assert proc.returncode != 0
-    assert message in proc.stderr and "Traceback" not in proc.stderr
+def test_bad_options_give_one_line_errors(args, message, capsys):
+    from viewfinder.cli import main
+
+    try:
+        code = main(["bench", *args])
+    except SystemExit as e:  # argparse: usage errors exit 2
+        code = e.code
+    err = capsys.readouterr().err
+    assert code != 0
+    assert message in err and "Traceback" not in err

@@ -70,6 +70,8 @@ def test_head_c_with_equal_pairs_does_not_collapse_to_ties(tmp_path, tiny_data):
     lines = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert all(rec.get("dead_attr", 0.0) < 1.0 for rec in lines)
     assert lines[-1]["tie_share"] < 0.5
+    model, _, _ = load_model(tmp_path / "final.pt")
+    assert (model.attr.bn.bias >= 0).all()  # every attribute's ReLU kept open
 
 
 def test_rerun_resumes_from_checkpoint_and_refuses_another_config(tmp_path, tiny_data):

@@ -1,7 +1,9 @@
 """Entry point of the desktop app: arguments -> source, scorer, output folder -> MainWindow.
 
 `python main.py` or the `viewfinder` console script. Opens the default camera, or the
-synthetic scene when there is none (and says so in the window). Scripted mode
+synthetic scene when there is none (and says so in the window). `--demo` starts the conference
+demo mode (fullscreen, countdown, result comparison; see docs/demo.md), which never stops on a
+missing camera: it falls back to the synthetic scene. Scripted mode
 (`--shutter-after S --quit-after-save`) runs the same GUI pipeline, presses the shutter,
 prints the saved path and the shutter-to-saved time, and exits. Errors in what the user
 typed give one line on stderr and a non-zero exit, never a traceback.
@@ -56,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quit-after-save", action="store_true",
                    help="scripted: print the saved path and exit after the first save")
     p.add_argument("--fullscreen", action="store_true", help="start fullscreen")
+    p.add_argument("--demo", action="store_true",
+                   help="conference demo mode: fullscreen, big overlay, 3-2-1 countdown, "
+                   "result screen that returns to live; falls back to the synthetic scene")
+    p.add_argument("--countdown", type=int, metavar="SECONDS",
+                   help="seconds of countdown before the burst, 0 for none (default: off, "
+                   "3 in demo mode)")
     return p
 
 
@@ -72,6 +80,8 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--burst-fps must be in (0, 60], got {args.burst_fps}")
     if args.quality is not None and not 1 <= args.quality <= 100:
         raise UsageError(f"--quality must be between 1 and 100, got {args.quality}")
+    if args.countdown is not None and not 0 <= args.countdown <= 10:
+        raise UsageError(f"--countdown must be between 0 and 10 seconds, got {args.countdown}")
     if args.shutter_after is not None and not 0 <= args.shutter_after <= 3600:
         raise UsageError(f"--shutter-after must be between 0 and 3600 s, got {args.shutter_after}")
 
@@ -165,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer  # noqa: PLC0415
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
-    from viewfinder.ui.settings import load_config, open_settings  # noqa: PLC0415
+    from viewfinder.ui.settings import load_config, load_ui_config, open_settings  # noqa: PLC0415
 
     _quiet_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -176,17 +186,24 @@ def main(argv: list[str] | None = None) -> int:
         _check_args(args)
         config = apply_args(load_config(settings), args)
         check_output_folder(config.save.folder)
-        source, notice = resolve_source(config.source, explicit=args.source is not None)
+        # Demo mode must run in front of a crowd whatever happens: no source is fatal there.
+        source, notice = resolve_source(config.source,
+                                        explicit=args.source is not None and not args.demo)
     except UsageError as exc:
         print(f"viewfinder: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     scorer, warning = make_scorer_or_fallback(config.scorer)
+    ui_config = load_ui_config(settings)
+    if args.countdown is not None:
+        ui_config = replace(ui_config, countdown_s=args.countdown,
+                            demo_countdown_s=args.countdown)
 
     from viewfinder.ui.main_window import MainWindow  # noqa: PLC0415
 
     scripted = args.shutter_after is not None or args.quit_after_save
     window = MainWindow(config, scorer, settings=settings, source=source, source_open=True,
-                        notice=notice, scorer_warning=warning, interactive=not scripted)
+                        notice=notice, scorer_warning=warning, interactive=not scripted,
+                        demo=args.demo, ui_config=ui_config)
     exit_code = [0]
 
     if args.quit_after_save:
@@ -207,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         window.photo_saved.connect(on_saved)
         window.save_failed.connect(on_failed)
     if args.shutter_after is not None:
-        def press() -> None:
-            window.press_shutter()
+        def press() -> None:  # in demo mode through the countdown, as a presenter would
+            window.shoot() if args.demo else window.press_shutter()
 
         def retry(reason: str) -> None:  # pressed while the camera was still settling
             if window.mode == "live":
@@ -221,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     tick = QTimer(interval=200)
     tick.timeout.connect(lambda: None)
     tick.start()
-    window.showFullScreen() if args.fullscreen else window.show()
+    if not args.demo:  # demo mode went fullscreen already
+        window.showFullScreen() if args.fullscreen else window.show()
     app.exec()
     tick.stop()
     window.shutdown()

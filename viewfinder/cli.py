@@ -97,6 +97,13 @@ def _num(x: float) -> float | None:
 # ---------------------------------------------------------------- rank
 
 
+def _check_folder_target(folder: Path, what: str) -> None:
+    """Fail before any work when `folder` can never be a folder (it or a parent is a file)."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise CliError(f"{what} {folder}: {existing} is not a folder")
+
+
 @dataclass(frozen=True, eq=False)
 class _LoadedBurst:
     id: str
@@ -125,8 +132,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
         raise DatasetError(f"not found: {path}")
     scorer = build_scorer(args.scorer)
     save_dir = Path(args.save_best) if args.save_best else None
-    if save_dir is not None and save_dir.exists() and not save_dir.is_dir():
-        raise CliError(f"--save-best: not a folder: {save_dir}")
+    if save_dir is not None:
+        _check_folder_target(save_dir, "--save-best")
     out_bursts = []
     for lb in _bursts_for_rank(path, args.burst_size, args.stride):
         scores = score_frames(args.scorer, scorer, [f.pixels for f in lb.frames], lb.where)
@@ -181,6 +188,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise DatasetError(f"{dataset.root / 'pairs.csv'} lists no pairs: nothing to evaluate")
     if args.bootstrap < 1:
         raise CliError("--bootstrap must be at least 1")
+    if args.report is not None:
+        _check_folder_target(Path(args.report), "cannot write report into")
     names = list(dict.fromkeys(args.scorer or default_eval_scorers()))
     scorers = {name: build_scorer(name) for name in names}
     need_pixels = args.report is not None or any(not hasattr(s, "score_burst") for s in scorers.values())

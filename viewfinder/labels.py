@@ -186,6 +186,10 @@ class LabelStore:
             raise LabelsError(f"cannot open labels database {self.path}: {e}") from None
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
+            # WAL: a commit per answer without an fsync each (a crash of the app loses nothing;
+            # a power cut may lose the last answers, never the database)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as e:
             self._db.close()
@@ -325,7 +329,10 @@ class LabelStore:
                                        "VALUES (?, ?, ?, ?, ?, ?)",
                                        (burst_id, a, b, label, kind, created))
         except sqlite3.IntegrityError:
-            raise LabelsError(f"burst {uid} has no kept frame at position {a} or {b}") from None
+            kept = {r[0] for r in self._db.execute("SELECT pos FROM frames WHERE burst_id = ?",
+                                                   (burst_id,))}
+            missing = ", ".join(str(p) for p in (a, b) if p not in kept)
+            raise LabelsError(f"burst {uid} has no kept frame at position {missing}") from None
         return Label(cur.lastrowid, uid, a, b, label, kind, created)
 
     def undo(self, uid: str, kind: str = "compare") -> Label | None:

@@ -145,8 +145,8 @@ class PairSelector:
         return top[0] if top and self.done else None
 
     def _settled(self, labels: Sequence[Comparison]) -> np.ndarray:
-        """(n, n) int: +1 where i is known better than j, -1 worse, 0 equal-or-unknown; plus a
-        known mask. Direct labels (the latest per pair) win over chains."""
+        """(n, n): +1 where i is known better than j, -1 worse, 0 equal, NaN unknown. Direct
+        labels (the latest per pair) win over chains; frames in a contradicting cycle count as equal."""
         n = self.n
         ge = np.eye(n, dtype=bool)  # i at least as good as j
         strict = np.zeros((n, n), bool)

@@ -138,14 +138,23 @@ def fit_pairwise(d: np.ndarray, w: np.ndarray, v0: np.ndarray, l2: float = L2,
     d: (N, k) attribute differences (better - worse), w: (N,) pair weights."""
     k = d.shape[1]
     v = v0.astype(np.float64).copy()
+
+    def loss(v):
+        return float(w @ np.logaddexp(0.0, -(d @ v)) + 0.5 * l2 * np.sum((v - v0) ** 2))
+
+    f = loss(v)
     for _ in range(iters):
         m = d @ v  # (N,)
         p = 0.5 * (1.0 - np.tanh(0.5 * m))  # sigmoid(-m), overflow-free
         grad = -(d * (w * p)[:, None]).sum(axis=0) + l2 * (v - v0)
         hess = (d * (w * p * (1 - p))[:, None]).T @ d + l2 * np.eye(k)
         step = np.linalg.solve(hess, grad)
-        v -= step
-        if np.abs(step).max() < 1e-9:
+        t = 1.0  # backtracking: a full Newton step can overshoot far from the optimum
+        while t > 1e-6 and loss(v - t * step) > f - 1e-4 * t * float(grad @ step):
+            t *= 0.5
+        v = v - t * step
+        f = loss(v)
+        if np.abs(t * step).max() < 1e-9:
             break
     return v
 
@@ -214,9 +223,11 @@ def _pct(m: dict) -> str:
 
 def personalize(store: LabelStore, *, base_weights: Path | None = None,
                 models_dir: Path | None = None, holdout: float = HOLDOUT, seed: int = 0,
-                l2: float = L2, now: datetime | None = None) -> PersonalResult:
+                l2: float = L2, held_out: Sequence[str] | None = None,
+                now: datetime | None = None) -> PersonalResult:
     """Fit the personal ranker from the store's labels, measure it on held-out bursts against
     the shipped ranker, and write + switch on the personal weights unless they got worse.
+    `held_out`: the burst uids to measure on (default: a `holdout` fraction drawn with `seed`).
     Raises LabelsError when there are too few labels to try."""
     base = shipped_ranker(base_weights, models_dir)
     if base is not None:
@@ -235,10 +246,14 @@ def personalize(store: LabelStore, *, base_weights: Path | None = None,
                           f"{len(bursts)} bursts; label at least {MIN_PAIRS} pairs in 2 bursts"
                           + (f" ({dropped} pairs lack attributes of the shipped ranker)"
                              if dropped else ""))
-    order = np.random.default_rng(seed).permutation(len(bursts))
-    n_test = min(len(bursts) - 1, max(1, round(holdout * len(bursts))))
-    test = [bursts[i] for i in sorted(order[:n_test])]
-    train = [bursts[i] for i in sorted(order[n_test:])]
+    if held_out is None:
+        order = np.random.default_rng(seed).permutation(len(bursts))
+        n_test = min(len(bursts) - 1, max(1, round(holdout * len(bursts))))
+        held_out = {bursts[i].uid for i in order[:n_test]}
+    test = [b for b in bursts if b.uid in held_out]
+    train = [b for b in bursts if b.uid not in held_out]
+    if not test or not train:
+        raise LabelsError("the held-out bursts must leave labelled bursts on both sides")
     if base is not None:
         before = accuracy(test, lambda b: base.values(b.attrs))
     else:

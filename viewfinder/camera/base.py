@@ -115,7 +115,8 @@ def _parse_synthetic(spec: str, seed: int):
 def open_source(spec: str, *, seed: int = 0) -> FrameSource:
     """The source for `spec`, not yet opened. Raises SourceError for a spec that cannot work.
 
-    spec: "synthetic" | "synthetic:SEED" | "synthetic:SEED:WxH" | "0" / "camera:0" |
+    spec: "synthetic" | "synthetic:SEED" | "synthetic:SEED:WxH" | "0" / "camera:0" /
+    "camera:0:WxH" (asks the driver for that resolution; it may pick the nearest it has) |
     path to a video file | path to a folder of images.
     """
     spec = str(spec).strip()
@@ -127,10 +128,12 @@ def open_source(spec: str, *, seed: int = 0) -> FrameSource:
     if low.isdigit() or low.startswith("camera:"):
         from viewfinder.camera.opencv_camera import OpenCVCamera  # noqa: PLC0415
 
-        num = low.removeprefix("camera:")
-        if not num.isdigit():
-            raise SourceError(f"bad camera {spec!r}: {SPEC_HELP}")
-        return OpenCVCamera(int(num))
+        num, _, size = low.removeprefix("camera:").partition(":")
+        w, _, h = size.partition("x")
+        if not num.isdigit() or (size and not (w.isdigit() and h.isdigit())):
+            raise SourceError(f"bad camera {spec!r}: {SPEC_HELP} (camera:N:WIDTHxHEIGHT asks "
+                              "for a resolution)")
+        return OpenCVCamera(int(num), size=(int(w), int(h)) if size else None)
     path = Path(spec).expanduser()
     if path.is_dir():
         from viewfinder.camera.image_folder import ImageFolderSource  # noqa: PLC0415

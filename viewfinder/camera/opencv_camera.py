@@ -18,8 +18,9 @@ class OpenCVCamera:
     live = True
     is_camera = True
 
-    def __init__(self, index: int):
+    def __init__(self, index: int, size: tuple[int, int] | None = None):
         self.index = int(index)
+        self.size = size  # requested (w, h); the frames tell what the driver really gives
         self.name = f"Camera {self.index}"
         self.fps = 30.0
         self.bad_frames = 0
@@ -35,6 +36,9 @@ class OpenCVCamera:
             cap.release()
             raise SourceError(f"no camera at index {self.index}: check it is plugged in and not "
                               "used by another app")
+        if self.size is not None:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
         ok, img = cap.read()
         first = as_bgr(img) if ok else None
         if first is None:

@@ -144,7 +144,12 @@ class ReconnectingSource:
 
     def open(self) -> None:
         """Open the inner source (raises SourceError, e.g. no camera: no retry on first open)."""
-        self._call(self.inner.open, self.open_timeout_s, f"{self.inner.name}: opening timed out")
+        try:
+            self._call(self.inner.open, self.open_timeout_s,
+                       f"{self.inner.name}: opening timed out")
+        except SourceError:
+            self.close()  # ends the worker thread (later, if the driver is stuck in open)
+            raise
         self._opened = True
         self._next_index, self._last_t = 0, None  # a new stream, as the inner source starts one
         self._set_status("")
@@ -314,8 +319,10 @@ class ReconnectingSource:
                                   f"{self.max_attempts} attempts ({self.last_error})")
             if self.stop_event.wait(backoff_delay(attempt, self.first_delay_s, self.max_delay_s)):
                 raise SourceStopped(f"{self.name}: stopped")
-            if not self._release_inner():
-                continue  # the old driver is still stuck in a call: try again later
+            stuck = self._release_inner()
+            if stuck:
+                self._set_status(f"{LOST} (attempt {attempt} failed: {stuck})")
+                continue
             try:
                 self._call(self.inner.open, self.open_timeout_s,
                            f"{self.name}: reopening timed out")
@@ -330,12 +337,12 @@ class ReconnectingSource:
             self._set_status("")
             return
 
-    def _release_inner(self) -> bool:
-        """Close the lost inner source so it can be opened again. False while it is stuck."""
+    def _release_inner(self) -> str:
+        """Close the lost inner source so it can be opened again. A reason if it cannot yet."""
         stuck = self._stuck
         if stuck is not None and stuck.busy:
             if self.factory is None:
-                return False  # the same driver cannot be reopened while a call is inside it
+                return "camera not responding"  # never re-enter a driver still inside a call
             self._stuck = None
             self._retire(stuck, self.inner)  # a fresh source replaces it below
         else:
@@ -346,13 +353,13 @@ class ReconnectingSource:
                 self._call(self.inner.close, 1.0, f"{self.name}: closing timed out")
             except SourceStopped:
                 raise
-            except SourceError:
+            except SourceError as exc:
                 if self.factory is None:
-                    return False
+                    return str(exc).splitlines()[0] if str(exc) else "closing failed"
         if self.factory is not None:
             try:
                 self.inner = self.factory()
             except SourceError as exc:
-                self.last_error = str(exc).splitlines()[0]
-                return False
-        return True
+                self.last_error = str(exc).splitlines()[0] if str(exc) else "source failed"
+                return self.last_error
+        return ""

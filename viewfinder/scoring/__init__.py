@@ -13,12 +13,28 @@ from viewfinder.scoring.sharpness import SharpnessScorer
 
 MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
 
+
+def _faces() -> Scorer:
+    from viewfinder.scoring.faces import FaceScorer  # noqa: PLC0415  (loads onnxruntime)
+
+    return FaceScorer(MODELS_DIR)
+
+
+def _fused() -> Scorer:
+    from viewfinder.scoring.fused import FusedScorer  # noqa: PLC0415
+
+    return FusedScorer(MODELS_DIR)
+
+
 _FACTORIES: dict[str, Callable[[], Scorer]] = {
     "sharpness": SharpnessScorer,
+    "faces": _faces,
+    "fused": _fused,
 }
 
-# The shipped default; moves to the trained ranker / fused scorer when they land.
-DEFAULT_SCORER = "sharpness"
+# The shipped default: faces + sharpness (+ the ranker's latent attributes when models/ranker.onnx
+# is the one models/fused.json was fitted with), docs/faces.md.
+DEFAULT_SCORER = "fused"
 
 
 def scorer_names() -> list[str]:

@@ -100,7 +100,7 @@ class FusedScorer:
         self._w = np.array(chosen["weights"], np.float64)
         self.faces = FaceAnalyzer(models_dir)
         self.sharpness = SharpnessScorer()
-        latent = tuple(f for f in self.features if f.startswith("latent_"))
+        latent = tuple(self.ranker.attribute_names) if self.ranker is not None else ()
         self.attribute_names = (*FACE_ATTRIBUTES, "sharpness", *latent)
         self.version = f"1+{self.set_name}"
 

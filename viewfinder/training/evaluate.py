@@ -117,6 +117,30 @@ def model_card_table(run: Path, model: Path, data_root: Path, k: int = 3) -> str
     return "\n".join(lines)
 
 
+def latency_ms(model: Path, frames: int = 200) -> float:
+    """Median ms per 1280x720 frame, preprocessing included, onnxruntime on one thread."""
+    import time  # noqa: PLC0415
+
+    scorer = OnnxRankerScorer(model)
+    frame = np.random.default_rng(0).integers(0, 255, (720, 1280, 3), dtype=np.uint8)
+    times = []
+    for i in range(frames + 20):
+        t = time.perf_counter()
+        scorer.score(frame)
+        if i >= 20:  # warm-up
+            times.append(time.perf_counter() - t)
+    return 1000 * float(np.median(times))
+
+
+def model_facts(model: Path) -> str:
+    meta = OnnxRankerScorer(model).metadata
+    return (f"{model.name}: {model.stat().st_size} bytes, backbone {meta['backbone']}, head "
+            f"{meta['head']}, C' = {len(meta['attribute_names'])}, input {meta['input_size']}, "
+            f"{meta['parameters']} parameters, {meta['flops'] / 1e9:.3f} GFLOPs "
+            f"({meta['flops'] / 2e9:.3f} G multiply-adds), {latency_ms(model):.2f} ms per "
+            "1280x720 frame incl. preprocessing (onnxruntime, 1 thread, median)")
+
+
 def table1(root: Path, k: int = 3) -> str:
     """Head ablation: every ROOT/<variant>/fold<i>/metrics.json, dev pooled over the folds."""
     lines = ["| variant | synthetic pairwise | synthetic top1 | dev pairwise | dev top1 | dev top2 | dev top3 | train s |",
@@ -159,6 +183,7 @@ def main(argv=None) -> int:
     if args.table1:
         print(table1(args.table1, args.folds))
     else:
+        print(model_facts(args.model))
         print(model_card_table(args.run, args.model, args.data, args.folds))
     return 0
 

@@ -17,7 +17,7 @@ import numpy as np
 import onnx
 import torch
 
-from viewfinder.training.model import Ranker, fuse_batchnorm
+from viewfinder.training.model import Ranker, count_flops, fuse_batchnorm
 from viewfinder.training.train import load_model
 
 METADATA_KEY = "viewfinder"
@@ -41,6 +41,8 @@ def metadata(model: Ranker, cfg, version: str) -> dict:
     m = cfg.model
     return {"format": FORMAT, "version": version, "backbone": m.backbone, "head": m.head,
             "attribute_names": list(m.attribute_names), **cfg.spec.to_metadata(),
+            "flops": count_flops(m),  # 2 x multiply-adds of one frame (the paper counts MACs)
+            "parameters": sum(p.numel() for p in fuse_batchnorm(model).parameters()),
             "outputs": {"score": "(N,) higher is better, comparable within a burst",
                         "attributes": f"(N, {len(m.attribute_names)}) latent attributes (head C)"}}
 

@@ -240,6 +240,7 @@ def export(model: TinyCNN, cfg: TrainConfig, out: Path, extra: dict | None = Non
         m.metadata_props.add(key="viewfinder", value=json.dumps(meta))
         onnx.checker.check_model(m)
         onnx.save(m, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model is a shipped file
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

@@ -4,7 +4,8 @@ bursts-dev, and write models/fused.json; `--report` also measures every scorer a
 Training side of viewfinder/scoring/fused.py. numpy only (no torch): the model is a linear
 pairwise logistic model (a soft RankSVM) on attribute differences,
     P(a better than b) = sigmoid(w . (z_a - z_b)),   z = (x - mean) / scale,
-fitted by Newton's method with an L2 penalty, on:
+fitted by Newton's method with an L2 penalty that shrinks towards the hand-set rule of the
+`faces` scorer (so little data means "the rule", much data may move away from it), on:
   - human-graded pairs of bursts-train (label 1 marginal, 2 significant; equal pairs unused),
   - the other people's bursts-dev pairs inside each CV fold (person = burst id minus "_N"),
   - synthetic-scene pairs (a "good" frame beats a closed-eye / blurred / turned one), weighted.
@@ -42,7 +43,7 @@ from viewfinder.scoring.sharpness import SharpnessScorer
 FACE_FEATURES = ("face", "face_size", "centring", "eyes_open", "smile", "frontal", "face_sharpness",
                  "sharpness")
 RANKER_FILE = "ranker.onnx"
-GRID = {"l2": (0.3, 3.0, 30.0), "label_weight": ("flat", "graded"), "synthetic": (0.0, 0.3)}
+GRID = {"l2": (1.0, 10.0, 100.0, 1000.0), "label_weight": ("flat", "graded"), "synthetic": (0.0, 0.3)}
 SYNTH_BURSTS = 24
 
 
@@ -164,20 +165,32 @@ def pair_matrix(bursts: list[BurstFeatures], features, mean, scale, label_weight
     return (np.array(d).reshape(-1, k), np.array(w))
 
 
-def fit_logistic(d: np.ndarray, w: np.ndarray, l2: float, iters: int = 30) -> np.ndarray:
-    """argmin_v sum_i w_i log(1 + exp(-v . d_i)) + l2/2 |v|^2, by Newton's method."""
+def fit_logistic(d: np.ndarray, w: np.ndarray, l2: float, prior: np.ndarray | None = None,
+                 iters: int = 30) -> np.ndarray:
+    """argmin_v sum_i w_i log(1 + exp(-v . d_i)) + l2/2 |v - prior|^2, by Newton's method."""
     k = d.shape[1]
-    v = np.zeros(k)
+    v0 = np.zeros(k) if prior is None else np.asarray(prior, np.float64)
+    v = v0.copy()
     for _ in range(iters):
         m = d @ v
-        p = 1.0 / (1.0 + np.exp(m))  # sigmoid(-m)
-        grad = -(d * (w * p)[:, None]).sum(axis=0) + l2 * v
+        p = 1.0 / (1.0 + np.exp(np.clip(m, -50, 50)))  # sigmoid(-m)
+        grad = -(d * (w * p)[:, None]).sum(axis=0) + l2 * (v - v0)
         h = (d * (w * p * (1 - p))[:, None]).T @ d + l2 * np.eye(k)
         step = np.linalg.solve(h, grad)
         v -= step
         if np.abs(step).max() < 1e-8:
             break
     return v
+
+
+def rule_prior(d: np.ndarray, w: np.ndarray, features, scale: np.ndarray) -> np.ndarray:
+    """The hand-set FaceScorer rule in standardised units, its overall size fitted on the pairs
+    (a one-parameter logistic fit): the point the L2 penalty shrinks towards."""
+    rule = np.array([FaceScorer.WEIGHTS.get(f, 0.0) for f in features]) * scale
+    if not rule.any():
+        return np.zeros(len(features))
+    alpha = fit_logistic((d @ rule)[:, None], w, 1e-3)[0]
+    return max(alpha, 0.0) * rule
 
 
 @dataclass(frozen=True)
@@ -203,7 +216,8 @@ def fit(real: list[BurstFeatures], synth: list[BurstFeatures], features, hp: dic
         parts_w.append(w2 * hp["synthetic"] * w1.sum() / max(w2.sum(), 1e-9))
     d, w = np.concatenate(parts_d), np.concatenate(parts_w)
     w = w * len(w) / w.sum()  # l2 is relative to the mean pair weight
-    return Fitted(tuple(features), mean, scale, fit_logistic(d, w, hp["l2"]))
+    prior = rule_prior(d, w, features, scale)
+    return Fitted(tuple(features), mean, scale, fit_logistic(d, w, hp["l2"], prior))
 
 
 def metrics_of(bursts: list[BurstFeatures], values_of) -> dict:
@@ -271,6 +285,7 @@ def write_json(path: Path, doc: dict) -> None:
         with os.fdopen(fd, "w") as f:
             json.dump(doc, f, indent=1)
             f.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -339,8 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     feature_sets = {"faces": FACE_FEATURES}
     ranker_sha = None
     if use_ranker:
-        latent = tuple(sorted((k for k in dev[0].attrs[0] if k.startswith("latent_")),
-                              key=lambda k: int(k.split("_")[1])))
+        latent = tuple(ex.ranker.attribute_names)
         feature_sets = {"with_ranker": FACE_FEATURES + latent, "faces": FACE_FEATURES}
         ranker_sha = file_sha256(a.models / RANKER_FILE)
 

@@ -1,8 +1,10 @@
 """Live score overlay drawn over the preview (GUI thread; fed by ScoringThread signals).
 
 Big current score, a sparkline of the last seconds with the pre-shutter window shaded, one bar
-per scorer attribute, skipped frames and scoring latency, the source name. Sized from the
-widget height so it stays readable from two metres on a projector.
+per scorer attribute, skipped frames and scoring latency, the source name, and the boxes of
+the faces a face-aware scorer found, each with an eyes open/closed marker. Sized from the
+widget height so it stays readable from two metres on a projector; demo mode scales it up
+(`set_scale`) to read from the back of a room.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QWidget
 
+from viewfinder.frames import FaceBox
+from viewfinder.ui.preview_widget import PreviewWidget
 from viewfinder.ui.scoring_thread import LiveScore
 
 HISTORY_SECONDS = 5.0
@@ -20,6 +24,8 @@ TEXT = QColor(255, 255, 255)
 ACCENT = QColor(255, 214, 10)  # score line and bars: yellow on dark reads well projected
 WINDOW = QColor(0, 200, 255, 90)
 DIM = QColor(200, 200, 200)
+EYES_OPEN = QColor(60, 220, 90)
+EYES_CLOSED = QColor(255, 70, 70)
 
 
 class OverlayWidget(QWidget):
@@ -35,6 +41,9 @@ class OverlayWidget(QWidget):
         self.history: deque[tuple[int, float]] = deque()  # (t_ns, value), source time
         self.latest: LiveScore | None = None
         self.press_t_ns: int | None = None  # set while a burst is being collected
+        self.scale = 1.0  # demo mode draws everything larger
+        self.preview: PreviewWidget | None = None  # where the frame is painted, for face boxes
+        self.mirror = False  # the preview is mirrored: so are the face boxes
 
     # --- fed by MainWindow ---------------------------------------------------------------
     def set_scorer(self, name: str, attribute_names: tuple[str, ...]) -> None:
@@ -65,6 +74,15 @@ class OverlayWidget(QWidget):
         if self.isVisible():
             self.update()
 
+    def set_scale(self, scale: float) -> None:
+        self.scale = scale
+        self.update()
+
+    def set_frame_view(self, preview: PreviewWidget | None, mirror: bool) -> None:
+        """The widget under this one that paints the frame (same geometry), and its mirroring."""
+        self.preview, self.mirror = preview, mirror
+        self.update()
+
     def mark_press(self, t_ns: int | None) -> None:
         self.press_t_ns = t_ns
         self.update()
@@ -80,10 +98,53 @@ class OverlayWidget(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         unit = max(12, min(self.height() // 24, self.width() // 40))  # ~30 px on 720p
+        unit = round(unit * self.scale)
+        score = self.latest.scored.score if self.latest else None
+        if score is not None and score.faces:
+            self._paint_faces(p, unit, score.faces)
         self._paint_score(p, unit)
         self._paint_bars(p, unit)
         self._paint_sparkline(p, unit)
         p.end()
+
+    def face_rect(self, face: FaceBox) -> QRectF:
+        """A face box in widget coordinates (mirrored with the preview)."""
+        r = self.preview.image_rect() if self.preview is not None else QRectF(self.rect())
+        x = 1.0 - face.x - face.w if self.mirror else face.x
+        return QRectF(r.x() + x * r.width(), r.y() + face.y * r.height(),
+                      face.w * r.width(), face.h * r.height())
+
+    def _paint_faces(self, p: QPainter, unit: int, faces: tuple[FaceBox, ...]) -> None:
+        p.setFont(self._font(round(unit * 0.75), bold=True))
+        for face in faces:
+            box = self.face_rect(face)
+            known = face.eyes_open is not None
+            is_open = known and face.eyes_open >= 0.5
+            color = (EYES_OPEN if is_open else EYES_CLOSED) if known else TEXT
+            p.setPen(QPen(color, max(2, unit // 8)))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(box, unit * 0.2, unit * 0.2)
+            if not known:
+                continue
+            # The marker: an open eye (outline + pupil) or a closed one (a lid line), and words.
+            tag = QRectF(box.x(), box.y() - unit * 1.2, unit * 7.5, unit * 1.1)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(PANEL)
+            p.drawRoundedRect(tag, unit * 0.2, unit * 0.2)
+            eye = QRectF(tag.x() + unit * 0.2, tag.y() + unit * 0.25, unit * 1.1, unit * 0.6)
+            p.setPen(QPen(color, max(2, unit // 10)))
+            if is_open:
+                p.drawEllipse(eye)
+                p.setBrush(color)
+                p.drawEllipse(eye.center(), unit * 0.17, unit * 0.17)
+                p.setBrush(Qt.BrushStyle.NoBrush)
+            else:
+                p.drawArc(eye, 180 * 16, 180 * 16)
+            words = f"eyes open {face.eyes_open:.2f}" if is_open else \
+                f"eyes closed {face.eyes_open:.2f}"
+            p.drawText(QRectF(eye.right() + unit * 0.25, tag.y(), tag.width() - unit * 1.6,
+                              tag.height()), Qt.AlignmentFlag.AlignLeft
+                       | Qt.AlignmentFlag.AlignVCenter, words)
 
     def _paint_score(self, p: QPainter, unit: int) -> None:
         live = self.latest

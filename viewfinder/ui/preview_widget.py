@@ -1,8 +1,12 @@
-"""Paints one QImage aspect-fit on black (GUI thread): the live view and the review's large frame."""
+"""Paints one QImage aspect-fit on black (GUI thread): the live view and the review's large frame.
+
+An optional caption is painted in a band over the image's top edge (the demo result screen's
+"what we kept" / "what you would have got"), sized from the widget so it reads on a projector.
+"""
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -10,6 +14,8 @@ class PreviewWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image: QImage | None = None
+        self.caption = ""
+        self.caption_color = QColor(0, 0, 0, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 180)
 
@@ -18,6 +24,12 @@ class PreviewWidget(QWidget):
 
     def set_image(self, image: QImage | None) -> None:
         self.image = image
+        self.update()
+
+    def set_caption(self, text: str, color: QColor | None = None) -> None:
+        self.caption = text
+        if color is not None:
+            self.caption_color = color
         self.update()
 
     def image_rect(self) -> QRectF:
@@ -35,4 +47,17 @@ class PreviewWidget(QWidget):
         if self.image is not None and not self.image.isNull():
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawImage(self.image_rect(), self.image)
+        if self.caption:
+            r = self.image_rect()
+            px = max(14, min(40, round(r.height() / 14), round(r.width() / 24)))
+            band = QRectF(r.x(), r.y(), r.width(), px * 1.7)
+            p.fillRect(band, self.caption_color)
+            f = QFont(self.font())
+            f.setPixelSize(px)
+            f.setBold(True)
+            p.setFont(f)
+            p.setPen(QColor(255, 255, 255))
+            text = p.fontMetrics().elidedText(self.caption, Qt.TextElideMode.ElideRight,
+                                              round(band.width() - px))
+            p.drawText(band, Qt.AlignmentFlag.AlignCenter, text)
         p.end()

@@ -1,7 +1,10 @@
 """Save thread: the only place the app writes photos (storage.save_best), off the GUI thread.
 
 MainWindow -> [SaveThread] -> storage -> MainWindow. Jobs run in order; `stop()` finishes the
-queued jobs (a pending save completes) before the thread ends.
+queued jobs (a pending save completes) before the thread ends. With "keep the whole burst" on,
+every frame of the burst also goes to viewfinder.labels (for labelling and the personal ranker),
+and saving another frame than the app's pick records that choice there; the LabelStore is
+opened on this thread (sqlite's rule) and closed when it ends.
 """
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from viewfinder.frames import Burst
+from viewfinder.frames import Burst, Score
+from viewfinder.labels import LabelsError, LabelStore, record_choice
 from viewfinder.ranking import Ranking
 from viewfinder.storage import SavedPhoto, StorageError, save_best
 
@@ -30,6 +34,10 @@ class SaveJob:
     scorer_version: str
     replaces: SavedPhoto | None = None
     pressed_at: float | None = None  # monotonic time of the shutter press, for the timing
+    keep_burst: bool = False  # also keep all frames in the label store
+    scores: tuple[Score | None, ...] = ()  # by burst position (for the label store)
+    source: str = ""  # source name, stored with a kept burst
+    data_dir: Path | None = None  # label store folder (None: labels.default_data_dir())
 
     def to(self, folder: Path) -> "SaveJob":
         return replace(self, folder=folder)
@@ -41,6 +49,8 @@ class SaveResult:
     photo: SavedPhoto | None
     error: str = ""  # one line, when photo is None
     shutter_to_saved_ms: float | None = None
+    kept_burst: str = ""  # uid in the label store, when the whole burst was kept
+    keep_error: str = ""  # one line: the photo was saved but the burst could not be kept
 
 
 class SaveThread(QObject):
@@ -51,6 +61,7 @@ class SaveThread(QObject):
         self._jobs: queue.Queue[SaveJob | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="viewfinder-save")
         self._busy = threading.Event()
+        self._store: LabelStore | None = None  # opened on this thread when first needed
 
     def start(self) -> None:
         self._thread.start()
@@ -74,13 +85,14 @@ class SaveThread(QObject):
         while True:
             job = self._jobs.get()
             if job is None:
+                if self._store is not None:
+                    self._store.close()
                 return
             self.finished_job.emit(self._save(job))
             if self._jobs.empty():
                 self._busy.clear()
 
-    @staticmethod
-    def _save(job: SaveJob) -> SaveResult:
+    def _save(self, job: SaveJob) -> SaveResult:
         try:
             photo = save_best(job.burst.frames[job.pos], job.ranking, job.burst,
                               folder=job.folder, fmt=job.fmt, quality=job.quality,
@@ -89,4 +101,27 @@ class SaveThread(QObject):
         except (StorageError, OSError) as exc:
             return SaveResult(job, None, str(exc).splitlines()[0] or type(exc).__name__)
         ms = (time.monotonic() - job.pressed_at) * 1000.0 if job.pressed_at is not None else None
-        return SaveResult(job, photo, "", ms)
+        uid, keep_error = self._keep_burst(job) if job.keep_burst else ("", "")
+        return SaveResult(job, photo, "", ms, uid, keep_error)
+
+    def _keep_burst(self, job: SaveJob) -> tuple[str, str]:
+        """(uid, error) after keeping the burst and, for a replaced choice, the user's pick."""
+        try:
+            if self._store is None or (job.data_dir is not None
+                                       and self._store.data_dir != job.data_dir):
+                if self._store is not None:
+                    self._store.close()
+                self._store = None
+                self._store = LabelStore(job.data_dir)
+            pick = job.ranking.best.pos
+            if job.replaces is None:
+                uid = self._store.add_burst(job.burst, job.scores, scorer_name=job.scorer_name,
+                                            scorer_version=job.scorer_version, pick_pos=pick,
+                                            source=job.source)
+            else:
+                uid = record_choice(self._store, job.burst, job.scores, chosen_pos=job.pos,
+                                    pick_pos=pick, scorer_name=job.scorer_name,
+                                    scorer_version=job.scorer_version, source=job.source) or ""
+        except LabelsError as exc:
+            return "", str(exc).splitlines()[0]
+        return uid, ""

@@ -1,7 +1,8 @@
 """Persistent settings (QSettings) and the settings dialog. GUI thread only.
 
 Persisted: source, buffer lengths (seconds before/after, burst fps), output folder, format,
-JPEG quality, auto-save, mirror. Values are written only when the user changes them in the
+JPEG quality, auto-save, mirror, and the window's own options (`UiConfig`: countdown, flash,
+keep the whole burst, demo result time, size of the wall of kept photos). Values are written only when the user changes them in the
 window; command-line options apply to one run and are never written back.
 Tests and scripted runs point `VIEWFINDER_SETTINGS` (or `open_settings(path)`) at an INI file
 so they never touch the user's settings.
@@ -9,7 +10,7 @@ so they never touch the user's settings.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths
@@ -21,6 +22,19 @@ from viewfinder.config import AppConfig, BufferConfig, SaveConfig, default_outpu
 
 SETTINGS_ENV = "VIEWFINDER_SETTINGS"
 FORMATS = ("jpeg", "png")
+KEEP_CHOICES = ("the best frame only", "the whole burst (for labelling)")
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    """Options of the window itself (the pipeline's are in viewfinder.config)."""
+
+    countdown_s: int = 0  # seconds of 3-2-1 before the burst; 0: shoot at once
+    demo_countdown_s: int = 3  # the same in demo mode (Photo Booth and Cheese use 3 s)
+    flash: bool = True  # white screen flash when the burst starts
+    keep_whole_burst: bool = False  # also keep every frame of the burst for labelling
+    demo_result_s: float = 8.0  # demo mode: result screen shown this long, then back to live
+    wall_size: int = 12  # kept photos on the wall (the newest)
 
 
 def open_settings(path: str | os.PathLike | None = None) -> QSettings:
@@ -72,6 +86,30 @@ def load_config(qs: QSettings) -> AppConfig:
                      save=save, mirror=mirror, overlay=_get(qs, "view/overlay", True, bool))
 
 
+def load_ui_config(qs: QSettings) -> UiConfig:
+    d = UiConfig()
+
+    def clamp(key: str, default, kind, lo, hi):
+        v = _get(qs, key, default, kind)
+        return v if lo <= v <= hi else default
+
+    return UiConfig(countdown_s=clamp("capture/countdown", d.countdown_s, int, 0, 10),
+                    demo_countdown_s=clamp("demo/countdown", d.demo_countdown_s, int, 0, 10),
+                    flash=_get(qs, "capture/flash", d.flash, bool),
+                    keep_whole_burst=_get(qs, "save/keep_whole_burst", d.keep_whole_burst, bool),
+                    demo_result_s=clamp("demo/result_seconds", d.demo_result_s, float, 1, 600),
+                    wall_size=clamp("demo/wall_size", d.wall_size, int, 1, 60))
+
+
+def store_ui_config(qs: QSettings, ui: UiConfig) -> None:
+    qs.setValue("capture/countdown", ui.countdown_s)
+    qs.setValue("demo/countdown", ui.demo_countdown_s)
+    qs.setValue("capture/flash", ui.flash)
+    qs.setValue("save/keep_whole_burst", ui.keep_whole_burst)
+    qs.setValue("demo/result_seconds", ui.demo_result_s)
+    qs.setValue("demo/wall_size", ui.wall_size)
+
+
 def store_buffer(qs: QSettings, buffer: BufferConfig) -> None:
     qs.setValue("buffer/seconds_before", buffer.seconds_before)
     qs.setValue("buffer/seconds_after", buffer.seconds_after)
@@ -86,12 +124,15 @@ def store_save(qs: QSettings, save: SaveConfig) -> None:
 
 
 class SettingsDialog(QDialog):
-    """Burst window, burst rate, format, quality, output folder, auto-save."""
+    """Burst window and rate, format, quality, output folder, auto-save, countdown, flash,
+    mirror, keep the best frame or the whole burst, demo result time."""
 
-    def __init__(self, buffer: BufferConfig, save: SaveConfig, parent: QWidget | None = None):
+    def __init__(self, buffer: BufferConfig, save: SaveConfig, parent: QWidget | None = None,
+                 *, ui: UiConfig | None = None, mirror: bool = False):
         super().__init__(parent)
         self.setWindowTitle("Viewfinder settings")
-        self._buffer, self._save = buffer, save
+        self._buffer, self._save, self._ui = buffer, save, ui or UiConfig()
+        ui = self._ui
         form = QFormLayout(self)
         self.before = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=5.0, singleStep=0.1,
                                      value=buffer.seconds_before, suffix=" s")
@@ -117,6 +158,25 @@ class SettingsDialog(QDialog):
         form.addRow("JPEG quality", self.quality)
         form.addRow("Output folder", row)
         form.addRow("Auto-save", self.auto_save)
+        self.keep = QComboBox()
+        self.keep.addItems(KEEP_CHOICES)
+        self.keep.setCurrentIndex(int(ui.keep_whole_burst))
+        form.addRow("Keep", self.keep)
+        self.countdown = QSpinBox(minimum=0, maximum=10, value=ui.countdown_s, suffix=" s",
+                                  specialValueText="off")
+        self.demo_countdown = QSpinBox(minimum=0, maximum=10, value=ui.demo_countdown_s,
+                                       suffix=" s", specialValueText="off")
+        form.addRow("Countdown", self.countdown)
+        form.addRow("Countdown in demo mode", self.demo_countdown)
+        self.flash = QCheckBox("white screen flash on capture", checked=ui.flash)
+        form.addRow("Flash", self.flash)
+        self.mirror = QCheckBox("mirror the preview (photos never are)", checked=mirror)
+        form.addRow("Mirror", self.mirror)
+        self.demo_result = QDoubleSpinBox(decimals=0, minimum=1, maximum=600,
+                                          value=ui.demo_result_s, suffix=" s")
+        form.addRow("Demo: result shown for", self.demo_result)
+        self.wall_size = QSpinBox(minimum=1, maximum=60, value=ui.wall_size, suffix=" photos")
+        form.addRow("Wall of kept photos", self.wall_size)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -135,3 +195,11 @@ class SettingsDialog(QDialog):
                        folder=Path(self.folder.text()).expanduser(),
                        auto_save=self.auto_save.isChecked())
         return buffer, save
+
+    def ui_values(self) -> tuple[UiConfig, bool]:
+        """(window options, mirror)."""
+        ui = replace(self._ui, countdown_s=self.countdown.value(),
+                     demo_countdown_s=self.demo_countdown.value(), flash=self.flash.isChecked(),
+                     keep_whole_burst=self.keep.currentIndex() == 1,
+                     demo_result_s=self.demo_result.value(), wall_size=self.wall_size.value())
+        return ui, self.mirror.isChecked()
