@@ -60,16 +60,25 @@ class UnpluggingSource(SyntheticSource):
         self.every = every
         self.counter = counter if counter is not None else [0]  # shared across reconnects
 
+        self.plugged = False
+
     def open(self) -> None:
         super().open()
-        self._next = self.counter[0]  # the scene goes on where it was
+        self.plugged = True
+
+    def close(self) -> None:
+        super().close()
+        self.plugged = False
 
     def read(self) -> Frame | None:
+        if not self.plugged:
+            raise SourceError(f"{self.name} is not open")
+        n = self.counter[0]  # the scene goes on where it was before the unplug
         self.counter[0] += 1
         if self.every and self.counter[0] % self.every == 0:
             self.close()
             raise SourceError(f"{self.name} stopped sending frames (unplugged?)")
-        return super().read()
+        return self.frame_at(n)
 
 
 @dataclass

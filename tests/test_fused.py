@@ -148,7 +148,7 @@ def test_leave_one_person_out_learns_eyes_open():
         for k in (1, 2):
             eyes = rng.random(6)
             bursts.append(_burst(f"{person}_{k}", eyes, eyes + 0.01 * rng.random(6)))
-    assert fuse.person_of("lp_d9_12") == "lp_d9"
+    assert fuse.person_of("lp_d9_12") == fuse.person_of("lp_d9_t3") == "lp_d9"
     m = fuse.lopo(bursts[:2], bursts[2:], [], ("eyes_open", "smile"), {"l2": 1.0, "label_weight": "flat",
                                                                         "synthetic": 0.0}, ["bob", "cy"])
     assert m["pairwise"] == 1.0 and m["top1"] == 1.0

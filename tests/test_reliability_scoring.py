@@ -6,9 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper
 
 from viewfinder import scoring
 from viewfinder.frames import Burst, Frame, Score
@@ -82,6 +80,9 @@ def test_guarded_scorer_keeps_the_inner_identity():
 
 def _onnx_with_metadata(path: Path, meta: dict | None, size=(8, 8)) -> Path:
     """An identity-ish model: image (N,3,h,w) -> score (N,), attributes (N,2)."""
+    onnx = pytest.importorskip("onnx")  # only the `train` extra installs it
+    from onnx import TensorProto, helper
+
     h, w = size
     inp = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, h, w])
     score = helper.make_tensor_value_info("score", TensorProto.FLOAT, ["N"])
@@ -106,24 +107,25 @@ GOOD_META = {"format": "viewfinder-ranker/1", "attribute_names": ["a", "b"], "in
              "mean": [0, 0, 0], "std": [1, 1, 1], "channel_order": "RGB", "version": "t"}
 
 
-def _bad_models(tmp: Path) -> dict[str, Path]:
-    real = _onnx_with_metadata(tmp / "real.onnx", GOOD_META).read_bytes()
-    out = {
-        "missing": tmp / "missing.onnx",
-        "zero bytes": tmp / "zero.onnx",
-        "truncated": tmp / "truncated.onnx",
-        "not a model": tmp / "text.onnx",
-        "no metadata": _onnx_with_metadata(tmp / "nometa.onnx", None),
-        "metadata size mismatch": _onnx_with_metadata(tmp / "mismatch.onnx",
-                                                      {**GOOD_META, "input_size": [16, 16]}),
-        "attributes mismatch": _onnx_with_metadata(
-            tmp / "attrs.onnx", {**GOOD_META, "attribute_names": ["a", "b", "c"]}),
-        "wrong model": REPO / "models" / "eyes.onnx",
-    }
-    out["zero bytes"].write_bytes(b"")
-    out["truncated"].write_bytes(real[: len(real) // 2])
-    out["not a model"].write_text("hello, I am not protobuf\n" * 20)
-    return out
+def _bad_model(tmp: Path, case: str) -> Path:
+    if case == "missing":
+        return tmp / "missing.onnx"
+    if case == "zero bytes":
+        (tmp / "zero.onnx").write_bytes(b"")
+        return tmp / "zero.onnx"
+    if case == "not a model":
+        (tmp / "text.onnx").write_text("hello, I am not protobuf\n" * 20)
+        return tmp / "text.onnx"
+    if case == "wrong model":
+        return REPO / "models" / "eyes.onnx"
+    if case == "truncated":
+        real = _onnx_with_metadata(tmp / "real.onnx", GOOD_META).read_bytes()
+        (tmp / "truncated.onnx").write_bytes(real[: len(real) // 2])
+        return tmp / "truncated.onnx"
+    meta = {"no metadata": None,
+            "metadata size mismatch": {**GOOD_META, "input_size": [16, 16]},
+            "attributes mismatch": {**GOOD_META, "attribute_names": ["a", "b", "c"]}}[case]
+    return _onnx_with_metadata(tmp / "bad.onnx", meta)
 
 
 CASES = ["missing", "zero bytes", "truncated", "not a model", "no metadata",
@@ -132,7 +134,7 @@ CASES = ["missing", "zero bytes", "truncated", "not a model", "no metadata",
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_bad_model_file_falls_back_to_sharpness_with_a_message_naming_it(tmp_path, case):
-    path = _bad_models(tmp_path)[case]
+    path = _bad_model(tmp_path, case)
     if case == "wrong model" and not path.is_file():
         pytest.skip("models/eyes.onnx is not in this checkout")
     scorer, warning = load_scorer_or_fallback(str(path))

@@ -360,7 +360,8 @@ class _CountingSource:
         self.inner.close()
 
 
-def run_live(fps: float, seconds: float, scorer_name: str | None) -> dict:
+def run_live(fps: float, seconds: float, scorer_name: str | None,
+             press_every: float = PRESS_EVERY_S) -> dict:
     """The real MainWindow, offscreen, on a synthetic camera at `fps`; shutter every 2 s.
 
     Falls back to the bare capture + scoring threads (mode "threads") when the window cannot be
@@ -377,7 +378,7 @@ def run_live(fps: float, seconds: float, scorer_name: str | None) -> dict:
     name, scorer = live_scorer(scorer_name)
     source = _CountingSource(SyntheticSource(seed=0, size=LIVE_SIZE, fps=fps))
     tmp = tempfile.TemporaryDirectory(prefix="vf-bench-live-")
-    stats = {"emitted": 0, "scored": 0, "latency": [], "bursts": 0, "burst_frames": 0, "reused": 0,
+    stats = {"emitted": 0, "scored": 0, "latency": [], "reviews_at": [], "bursts": 0, "burst_frames": 0, "reused": 0,
              "saved": [], "last_frame_to_saved": [], "burst_at": None, "measuring": False}
     mode, note = "window", ""
     window = capture = scoring = None
@@ -416,8 +417,9 @@ def run_live(fps: float, seconds: float, scorer_name: str | None) -> dict:
     def on_burst_captured(n: int, short: bool) -> None:  # capture thread (direct connection)
         stats["burst_at"] = time.monotonic()
 
-    def on_ranked(review) -> None:
+    def on_ranked(review) -> None:  # GUI thread, right after the window's own slot
         if stats["measuring"]:
+            stats["reviews_at"].append(time.perf_counter())
             stats["bursts"] += 1
             stats["burst_frames"] += len(review.burst.frames)
             stats["reused"] += review.reused
@@ -436,15 +438,20 @@ def run_live(fps: float, seconds: float, scorer_name: str | None) -> dict:
         window.photo_saved.connect(on_saved)
 
     gaps: list[float] = []
+    stalls: list[tuple[float, float]] = []  # (start, end) of heartbeat gaps over 20 ms
     last_beat = [0.0]
 
     def beat() -> None:
         now = time.perf_counter()
         if stats["measuring"]:
             gaps.append(_ms(now - last_beat[0]))
+            if gaps[-1] - HEARTBEAT_MS > 20.0:
+                stalls.append((last_beat[0], now))
         last_beat[0] = now
 
     def press() -> None:
+        if press_every <= 0:
+            return
         if window is not None:
             window.press_shutter()
         else:
@@ -469,7 +476,7 @@ def run_live(fps: float, seconds: float, scorer_name: str | None) -> dict:
 
     heartbeat = QTimer(interval=HEARTBEAT_MS, timerType=Qt.TimerType.PreciseTimer)
     heartbeat.timeout.connect(beat)
-    presser = QTimer(interval=round(PRESS_EVERY_S * 1000))
+    presser = QTimer(interval=round(max(press_every, 0.1) * 1000))
     presser.timeout.connect(press)
     heartbeat.start()
     QTimer.singleShot(round(LIVE_WARMUP_S * 1000), start_measuring)
@@ -491,15 +498,18 @@ def run_live(fps: float, seconds: float, scorer_name: str | None) -> dict:
     wall = marks["wall_end"] - marks["wall"]
     skipped = marks["skipped_end"] - marks["skipped"]
     lat = stats["latency"] or [float("nan")]
+    at_review = sum(any(a <= t <= b for t in stats["reviews_at"]) for a, b in stalls)
     return {
         "captured": marks["reads_end"] - marks["reads"], "scored": stats["scored"],
         "skipped": skipped, "sampled": stats["emitted"] + skipped,
         "scorer_failed": stats["emitted"] - stats["scored"],
         "gui_stall_max_ms": max(0.0, max(gaps, default=HEARTBEAT_MS) - HEARTBEAT_MS),
         "gui_heartbeat_gap_p99_ms": float(np.percentile(gaps, 99)) if gaps else None,
+        "gui_stalls_over_20ms": len(stalls), "gui_stalls_at_burst_review": at_review,
         "cpu_percent": 100.0 * (marks["cpu_end"] - marks["cpu"]) / wall,
         "peak_rss_mb": marks["peak"],
         "seconds": wall, "fps": fps, "scorer": name, "mode": mode, "note": note,
+        "press_every_s": press_every,
         "score_latency_p50_ms": float(np.nanmedian(lat)), "score_latency_max_ms": float(np.nanmax(lat)),
         "bursts": stats["bursts"], "burst_frames": stats["burst_frames"],
         "burst_frames_rescored": stats["burst_frames"] - stats["reused"],
@@ -511,9 +521,10 @@ def run_live(fps: float, seconds: float, scorer_name: str | None) -> dict:
     }
 
 
-def live_in_child(fps: float, seconds: float, scorer_name: str | None, na: dict) -> dict | None:
+def live_in_child(fps: float, seconds: float, scorer_name: str | None, press_every: float,
+                  na: dict) -> dict | None:
     cmd = [sys.executable, "-m", "viewfinder", "bench", "--only", "live", "--child", "--json",
-           "--fps", str(fps), "--live-seconds", str(seconds)]
+           "--fps", str(fps), "--live-seconds", str(seconds), "--press-every", str(press_every)]
     if scorer_name:
         cmd += ["--live-scorer", scorer_name]
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
@@ -720,9 +731,11 @@ def run_bench(args: argparse.Namespace) -> dict:
         seconds = args.live_seconds or (2.5 if quick else 60.0)
         fps_list = args.fps or [30.0, 60.0]
         if args.child:
-            result["live"] = {f"{fps:g}": run_live(fps, seconds, args.live_scorer) for fps in fps_list}
+            result["live"] = {f"{fps:g}": run_live(fps, seconds, args.live_scorer, args.press_every)
+                              for fps in fps_list}
         else:
-            result["live"] = {f"{fps:g}": live_in_child(fps, seconds, args.live_scorer, na)
+            result["live"] = {f"{fps:g}": live_in_child(fps, seconds, args.live_scorer,
+                                                        args.press_every, na)
                               for fps in fps_list}
     if "torch" in only:
         eager, onnx_same, pairwise = bench_torch(6 if quick else 40, 2 if quick else 10, na)
@@ -824,14 +837,18 @@ def render_markdown(r: dict) -> str:
                 continue
             rows.append([fps, v["captured"], v["sampled"], v["scored"], v["skipped"],
                          f"{v['burst_frames']} ({v['burst_frames_rescored']})",
-                         _f(v["score_latency_p50_ms"]), _f(v["gui_stall_max_ms"]), _f(v["cpu_percent"], 0),
+                         _f(v["score_latency_p50_ms"]),
+                         f"{_f(v['gui_stall_max_ms'])} ({v['gui_stalls_over_20ms']}, {v['gui_stalls_at_burst_review']})",
+                         _f(v["cpu_percent"], 0),
                          _f(v["peak_rss_mb"], 0), _f(v["last_frame_to_saved_p50_ms"], 0)])
         first = next((v for v in r["live"].values() if v), None)
-        what = (f"{first['mode']} mode, scorer {first['scorer']}, {first['seconds']:.0f} s each"
+        press = f"shutter every {first['press_every_s']:g} s" if first and first["press_every_s"] > 0 else "no shutter"
+        what = (f"{first['mode']} mode, scorer {first['scorer']}, {first['seconds']:.0f} s each, {press}"
                 f"{'; ' + first['note'] if first['note'] else ''}") if first else ""
         out += [f"Live pipeline at {LIVE_SIZE[0]}x{LIVE_SIZE[1]} ({what}; CPU % of one core)", "",
                 _md(["camera fps", "captured", "sampled", "scored", "skipped", "burst frames (rescored)",
-                     "score latency p50 ms", "GUI stall max ms", "CPU %", "peak RSS MB",
+                     "score latency p50 ms", "GUI stall max ms (stalls > 20 ms, at a burst review)",
+                     "CPU %", "peak RSS MB",
                      "last frame -> saved p50 ms"], rows), ""]
     if "shutter_to_saved_ms" in r:
         s = r["shutter_to_saved_ms"]
@@ -913,6 +930,8 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--live-scorer", metavar="NAME",
                    help=f"scorer for the live, shutter and rss sections (default: first of "
                         f"{', '.join(LIVE_SCORERS)} that is available)")
+    p.add_argument("--press-every", type=float, default=PRESS_EVERY_S, metavar="S",
+                   help=f"live: press the shutter every S seconds; 0 never (default {PRESS_EVERY_S:g})")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=_run_cmd)
 

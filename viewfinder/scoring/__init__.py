@@ -26,8 +26,15 @@ def _fused() -> Scorer:
     return FusedScorer(MODELS_DIR)
 
 
+def _ranker() -> Scorer:
+    from viewfinder.scoring.onnx_ranker import OnnxRankerScorer  # noqa: PLC0415  (onnxruntime)
+
+    return OnnxRankerScorer(MODELS_DIR / "ranker.onnx")
+
+
 _FACTORIES: dict[str, Callable[[], Scorer]] = {
     "sharpness": SharpnessScorer,
+    "ranker": _ranker,
     "faces": _faces,
     "fused": _fused,
 }

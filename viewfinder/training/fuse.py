@@ -7,7 +7,7 @@ pairwise logistic model (a soft RankSVM) on attribute differences,
 fitted by Newton's method with an L2 penalty that shrinks towards the hand-set rule of the
 `faces` scorer (so little data means "the rule", much data may move away from it), on:
   - human-graded pairs of bursts-train (label 1 marginal, 2 significant; equal pairs unused),
-  - the other people's bursts-dev pairs inside each CV fold (person = burst id minus "_N"),
+  - the other people's bursts-dev pairs inside each CV fold (person = burst id minus "_N" or "_tN"),
   - synthetic-scene pairs (a "good" frame beats a closed-eye / blurred / turned one), weighted.
 Hyperparameters (L2 strength, label weighting, synthetic weight) are chosen by leave-one-person-
 out CV on bursts-dev; the reported dev numbers are nested CV: for each held-out person the
@@ -43,12 +43,12 @@ from viewfinder.scoring.sharpness import SharpnessScorer
 FACE_FEATURES = ("face", "face_size", "centring", "eyes_open", "smile", "frontal", "face_sharpness",
                  "sharpness")
 RANKER_FILE = "ranker.onnx"
-GRID = {"l2": (1.0, 10.0, 100.0, 1000.0), "label_weight": ("flat", "graded"), "synthetic": (0.0, 0.3)}
+GRID = {"l2": (10.0, 100.0, 1e3, 1e4, 1e5), "label_weight": ("flat", "graded"), "synthetic": (0.0, 0.3)}
 SYNTH_BURSTS = 24
 
 
 def person_of(burst_id: str) -> str:
-    return re.sub(r"_\d+$", "", burst_id)
+    return re.sub(r"_t?\d+$", "", burst_id)
 
 
 # ---------------------------------------------------------------- features

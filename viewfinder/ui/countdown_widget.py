@@ -6,10 +6,10 @@ reaches zero (the window then presses the shutter), `cancel()` (Esc) stops it si
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QWidget
 
-DISC = QColor(0, 0, 0, 150)
+DISC = QColor(0, 0, 0, 80)  # light: the people in the picture stay visible through it
 NUMBER = QColor(255, 255, 255)
 RING = QColor(255, 214, 10)
 
@@ -67,6 +67,14 @@ class CountdownWidget(QWidget):
         f.setPixelSize(max(24, round(d * 0.62)))
         f.setBold(True)
         p.setFont(f)
-        p.setPen(NUMBER)
-        p.drawText(disc, Qt.AlignmentFlag.AlignCenter, str(self.remaining))
+        # The number with a dark outline, readable over any scene.
+        path = QPainterPath()
+        fm = p.fontMetrics()
+        text = str(self.remaining)
+        x = disc.center().x() - fm.horizontalAdvance(text) / 2
+        y = disc.center().y() + (fm.ascent() - fm.descent()) / 2
+        path.addText(x, y, f, text)
+        p.setPen(QPen(QColor(0, 0, 0, 200), max(3, d / 60)))
+        p.setBrush(NUMBER)
+        p.drawPath(path)
         p.end()

@@ -7,7 +7,7 @@ MainWindow) pick a frame; `selected_changed` tells which (rank position).
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from viewfinder.ui.scoring_thread import BurstReview
@@ -101,9 +101,13 @@ class FilmstripWidget(QWidget):
             big = max(12, min(20, round(r.width() / 6)))  # narrow cards on small windows
             small = max(11, big - 5)
             p.setPen(SELECTED if i == self.selected else TEXT)
-            p.setFont(self._font(big, bold=True))
-            p.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                       f"#{i + 1}  {score}")
+            head = f"#{i + 1}  {score}"
+            font = self._font(big, bold=True)
+            while font.pixelSize() > 10 and \
+                    QFontMetrics(font).horizontalAdvance(head) > text.width():
+                font.setPixelSize(font.pixelSize() - 1)  # narrow cards: shrink rather than cut
+            p.setFont(font)
+            p.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, head)
             marks = [m for m, on in (("BEST", i == 0), ("shutter", rf.pos == burst.shutter_pos),
                                      ("saved", rf.pos == self.saved_pos)) if on]
             p.setFont(self._font(small, bold=True))

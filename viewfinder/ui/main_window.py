@@ -57,15 +57,19 @@ SHORTCUTS = (
     ("?", "this help"),
 )
 MODES = ("live", "countdown", "collecting", "ranking", "review", "wall")
-DEMO_SCALE = 1.5  # overlay size in demo mode, relative to the normal window
+DEMO_SCALE = 1.3  # overlay size in demo mode, relative to the normal window
 INSTRUCTIONS = {
     "live": "Press Space: we keep the best moment",
     "countdown": "Get ready…   (Esc cancels)",
     "collecting": "Capturing the moments around your press…",
     "ranking": "Ranking the burst…",
-    "review": "We kept the best moment   ·   Space: go again   ·   Esc: live",
+    "review": "We kept the best moment   ·   Space: go again",
     "wall": "",
 }
+HINT = ("← → pick   ·   Enter / S save this one   ·   Esc back to live   ·   "
+        "Ctrl+C copy   ·   ? keys")
+DEMO_HINT = ("Back to live in {:.0f} s   ·   ← → browse the burst   ·   Esc: live now   ·   "
+             "W: wall of kept photos")
 KEPT_COLOR = QColor(30, 150, 60, 210)
 INSTANT_COLOR = QColor(90, 90, 90, 210)
 
@@ -181,15 +185,15 @@ class MainWindow(QMainWindow):
         self.instant.setVisible(False)
         frames = QHBoxLayout()
         frames.setSpacing(6)
-        frames.addWidget(self.big, 3)
-        frames.addWidget(self.instant, 2)
-        hint = QLabel("← → pick   ·   Enter / S save this one   ·   Esc back to live   ·   "
-                      "Ctrl+C copy   ·   ? keys")
-        hint.setStyleSheet("background:#111; color:#ddd; font-size:18px; padding:6px;")
+        frames.addWidget(self.big, 9)
+        frames.addWidget(self.instant, 5)
+        self.hint = QLabel(HINT)
+        self.hint.setStyleSheet("background:#111; color:#ddd; font-size:18px; padding:6px;")
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         rv.addWidget(self.caption)
         rv.addLayout(frames, 1)
         rv.addWidget(self.filmstrip)
-        rv.addWidget(hint)
+        rv.addWidget(self.hint)
         self.stack.addWidget(review)
         self.wall = PhotoWallWidget(self.ui.wall_size)
         self.stack.addWidget(self.wall)
@@ -221,6 +225,10 @@ class MainWindow(QMainWindow):
         view.addAction("Fullscreen\tF", self.toggle_fullscreen)
         view.addAction("Mirror preview\tM", self.toggle_mirror)
         view.addAction("Score overlay\tO", self.toggle_overlay)
+        view.addSeparator()  # also here because demo mode hides their buttons
+        view.addAction("Settings…", self.open_settings_dialog)
+        view.addAction("Open output folder", self.open_output_folder)
+        view.addAction("Keyboard shortcuts\t?", self.show_help)
         self.view_button.setMenu(view)
         buttons = []
         for text, slot in (("Settings", self.open_settings_dialog),
@@ -366,6 +374,7 @@ class MainWindow(QMainWindow):
         self.back_to_live()
         self._set_mode("countdown")
         self.shutter_button.setText("●  Get ready…")
+        self._set_status(f"Countdown {seconds} s · Esc cancels")
         self.countdown.start(seconds)
 
     def _on_countdown_finished(self) -> None:
@@ -379,6 +388,7 @@ class MainWindow(QMainWindow):
         self.countdown.cancel()
         self._set_mode("live")
         self.shutter_button.setText("●  Shutter")
+        self._set_status("Live · Space: shutter · ?: keys")
         if not quiet:
             self._feedback("Countdown cancelled")
 
@@ -465,7 +475,8 @@ class MainWindow(QMainWindow):
         self._show_comparison(rf)
 
     def _show_comparison(self, rf) -> None:
-        """Demo mode: "what we kept" (the selected frame) beside the frame at the shutter instant."""
+        """Demo mode: "what we kept" (the selected frame) beside the frame at the shutter
+        instant."""
         review = self.review
         if not self.demo:
             self.big.set_caption("")
@@ -486,7 +497,10 @@ class MainWindow(QMainWindow):
             self.instant.set_caption(f"At the shutter: {fmt(instant)} (already the best)",
                                      INSTANT_COLOR)
         else:
-            self.instant.set_caption(f"What you would have got: {fmt(instant)}", INSTANT_COLOR)
+            why = f" ({', '.join(instant.reasons)})" if instant is not None and instant.reasons \
+                else ""
+            self.instant.set_caption(f"What you would have got: {fmt(instant)}{why}",
+                                     INSTANT_COLOR)
 
     def chosen_pos(self) -> int | None:
         if self.review is None:
@@ -689,9 +703,9 @@ class MainWindow(QMainWindow):
             w.setVisible(not on)
         self.instructions.setVisible(on and bool(INSTRUCTIONS[self.mode]))
         self.instant.setVisible(on)
-        self.filmstrip.setFixedHeight(230 if on else 175)
-        self.caption.setStyleSheet("background:#000; color:#fff; padding:6px; font-size:"
-                                   f"{32 if on else 24}px;")
+        self.filmstrip.setFixedHeight(200 if on else 175)
+        self.caption.setVisible(not on)  # the demo's captions sit on the two frames
+        self.hint.setText(DEMO_HINT.format(self.ui.demo_result_s) if on else HINT)
         self.banner.setVisible(bool(self._notice) and not on)
         if on and self._notice:  # in front of a crowd the notice moves to the status line
             self._set_status(self._notice.split(" — ")[0])
@@ -712,9 +726,6 @@ class MainWindow(QMainWindow):
         assert mode in MODES, mode
         self.mode = mode
         text = INSTRUCTIONS[mode]
-        if mode == "review":
-            text = (f"We kept the best moment · back to live in {self.ui.demo_result_s:.0f} s · "
-                    "Space: go again")
         self.instructions.setText(text)
         self.instructions.setVisible(self.demo and bool(text))
 
@@ -754,6 +765,8 @@ class MainWindow(QMainWindow):
         self.ui, mirror = dlg.ui_values()
         settings_mod.store_ui_config(self.qsettings, self.ui)
         self.wall.set_capacity(self.ui.wall_size)
+        if self.demo:
+            self.hint.setText(DEMO_HINT.format(self.ui.demo_result_s))
         if mirror != self.mirror:
             self.toggle_mirror()
         settings_mod.store_save(self.qsettings, save)

@@ -100,11 +100,11 @@ class OverlayWidget(QWidget):
         unit = max(12, min(self.height() // 24, self.width() // 40))  # ~30 px on 720p
         unit = round(unit * self.scale)
         score = self.latest.scored.score if self.latest else None
-        if score is not None and score.faces:
-            self._paint_faces(p, unit, score.faces)
         self._paint_score(p, unit)
         self._paint_bars(p, unit)
         self._paint_sparkline(p, unit)
+        if score is not None and score.faces:  # last: the people are what matters
+            self._paint_faces(p, unit, score.faces)
         p.end()
 
     def face_rect(self, face: FaceBox) -> QRectF:
@@ -127,7 +127,9 @@ class OverlayWidget(QWidget):
             if not known:
                 continue
             # The marker: an open eye (outline + pupil) or a closed one (a lid line), and words.
-            tag = QRectF(box.x(), box.y() - unit * 1.2, unit * 7.5, unit * 1.1)
+            words = f"eyes {'open' if is_open else 'closed'} {face.eyes_open:.2f}"
+            text_w = p.fontMetrics().horizontalAdvance(words)
+            tag = QRectF(box.x(), box.y() - unit * 1.2, unit * 1.9 + text_w, unit * 1.1)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(PANEL)
             p.drawRoundedRect(tag, unit * 0.2, unit * 0.2)
@@ -140,9 +142,7 @@ class OverlayWidget(QWidget):
                 p.setBrush(Qt.BrushStyle.NoBrush)
             else:
                 p.drawArc(eye, 180 * 16, 180 * 16)
-            words = f"eyes open {face.eyes_open:.2f}" if is_open else \
-                f"eyes closed {face.eyes_open:.2f}"
-            p.drawText(QRectF(eye.right() + unit * 0.25, tag.y(), tag.width() - unit * 1.6,
+            p.drawText(QRectF(eye.right() + unit * 0.25, tag.y(), text_w + unit * 0.3,
                               tag.height()), Qt.AlignmentFlag.AlignLeft
                        | Qt.AlignmentFlag.AlignVCenter, words)
 

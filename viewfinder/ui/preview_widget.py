@@ -6,7 +6,7 @@ An optional caption is painted in a band over the image's top edge (the demo res
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -55,6 +55,9 @@ class PreviewWidget(QWidget):
             f = QFont(self.font())
             f.setPixelSize(px)
             f.setBold(True)
+            while f.pixelSize() > 12 and \
+                    QFontMetrics(f).horizontalAdvance(self.caption) > band.width() - px:
+                f.setPixelSize(f.pixelSize() - 1)  # shrink to fit before cutting words off
             p.setFont(f)
             p.setPen(QColor(255, 255, 255))
             text = p.fontMetrics().elidedText(self.caption, Qt.TextElideMode.ElideRight,

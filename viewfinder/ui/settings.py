@@ -2,8 +2,9 @@
 
 Persisted: source, buffer lengths (seconds before/after, burst fps), output folder, format,
 JPEG quality, auto-save, mirror, and the window's own options (`UiConfig`: countdown, flash,
-keep the whole burst, demo result time, size of the wall of kept photos). Values are written only when the user changes them in the
-window; command-line options apply to one run and are never written back.
+keep the whole burst, demo result time, size of the wall of kept photos). Values are written
+only when the user changes them in the window; command-line options apply to one run and are
+never written back.
 Tests and scripted runs point `VIEWFINDER_SETTINGS` (or `open_settings(path)`) at an INI file
 so they never touch the user's settings.
 """
