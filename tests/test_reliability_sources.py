@@ -228,7 +228,7 @@ def test_a_stalled_driver_is_replaced_by_a_fresh_source():
         fresh.append(FakeCamera())
         return fresh[-1]
 
-    src, statuses = wrap(cam, stall_s=0.2, factory=factory)
+    src, statuses = wrap(cam, stall_s=0.5, factory=factory)
     frames = read_n(src, 5)
     assert_one_stream(frames)
     assert statuses == [LOST, ""] and len(fresh) == 1 and src.inner is fresh[0]
@@ -241,7 +241,7 @@ def test_a_stalled_driver_is_replaced_by_a_fresh_source():
 
 def test_without_a_factory_a_stuck_driver_is_never_reopened_concurrently():
     cam = FakeCamera(["frame", "block"])
-    src, statuses = wrap(cam, stall_s=0.1)
+    src, statuses = wrap(cam, stall_s=0.3)
     assert src.read().index == 0
     got = []
     reader = threading.Thread(target=lambda: got.append(src.read()))

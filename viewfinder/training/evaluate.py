@@ -149,10 +149,12 @@ def table1(root: Path, k: int = 3) -> str:
     dev_labels = {lab.burst: lab for lab in metrics.burst_labels(load_dataset(data_root / "bursts-dev"))}
     spec = InputSpec(128, 128)  # the ablation runs use the shipped input size
     dev = load_cache(cache_path(REPO / "runs", spec), spec).dev
-    for variant in sorted(p for p in root.iterdir() if p.is_dir()):
-        folds = sorted(variant.glob("fold*/metrics.json"))
-        if not folds:
-            continue
+    variants = sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob("fold*/metrics.json")))
+    # compare like with like: only the folds every variant has finished
+    common = set.intersection(*({f.parent.name for f in v.glob("fold*/metrics.json")} for v in variants))
+    lines.insert(0, f"folds: {', '.join(sorted(common))} (dev: those folds' held-out persons)\n")
+    for variant in variants:
+        folds = sorted(f for f in variant.glob("fold*/metrics.json") if f.parent.name in common)
         syn_p, syn_t, secs, results = [], [], 0.0, []
         for f in folds:
             m = json.loads(f.read_text())
