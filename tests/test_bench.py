@@ -128,6 +128,7 @@ def test_measure_scorer_splits_preprocessing_when_the_scorer_has_an_input_spec()
     (["--only", "bogus"], "unknown section"),
     (["--fps", "0"], "must be in"),
     (["--only", "scoring", "--child"], "--child runs only the live section"),
+    (["--only", "live", "--live-scorer", "bogus"], "unknown scorer 'bogus'"),
 ])
 def test_bad_options_give_one_line_errors(args, message, capsys):
     from viewfinder.cli import main

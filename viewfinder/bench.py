@@ -898,6 +898,12 @@ def _positive_float(text: str) -> float:
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.child and args.only != ["live"]:
         raise BenchError("--child runs only the live section (--only live)")
+    if args.live_scorer:
+        from viewfinder.scoring import scorer_names  # noqa: PLC0415
+
+        if args.live_scorer not in scorer_names():
+            raise BenchError(f"unknown scorer {args.live_scorer!r} for --live-scorer: use one of "
+                             f"{', '.join(scorer_names())}")
     result = run_bench(args)
     if args.json:
         json.dump(result, sys.stdout, indent=1, allow_nan=False, default=_json_default)

@@ -5,6 +5,8 @@ Stage: camera. `ReconnectingSource(inner)` is itself a FrameSource, driven by th
 thread, so a driver that blocks can be abandoned: `read()` waits in short slices and gives up as
 soon as the stop event is set (raising SourceStopped, a SourceError), whatever the inner source
 is doing. `status` (plain str, safe to read from any thread) says what is going on.
+Once stopped, a wrapper stays stopped: make one per capture thread, sharing its stop event.
+Call close() when done (the capture thread does, on its way out): it ends the worker thread.
 
 Faults handled, for live sources (cameras, the synthetic scene):
   - the inner read raises SourceError, returns None (or nothing at all for `stall_s`), or sends
