@@ -101,3 +101,19 @@ def test_eyes_data_loader_on_cew(dev_data):
     x, y, groups = T.load_eyes(dev_data / "eyes")
     assert x.shape[1:] == (24, 24) and len(x) == len(y) == len(groups) > 4000
     assert 0.4 < y.mean() < 0.6
+
+
+def test_pair_training_learns_which_frame_people_prefer(one_thread):
+    """Toy face-pair task: in every burst the 'open' patches were graded above the 'closed' ones."""
+    rng = np.random.default_rng(0)
+    bursts = []
+    for k in range(12):
+        x, y = _toy_eyes(8, rng)
+        pairs = [(a, b) for a in range(8) for b in range(8) if y[a] > y[b]]
+        bursts.append({"id": f"p{k % 3}_{k}", "person": f"p{k % 3}", "x": x, "pairs": pairs})
+    cfg = T.TrainConfig("face_pairs", F.EYE_SIZE, 1.0, (8, 16), epochs=10, lr=1e-2)
+    model = T.train_pairs(cfg, bursts)
+    xt, yt = _toy_eyes(40, np.random.default_rng(1))
+    s = T.predict_logits(model, xt)
+    assert s[yt == 1].mean() > s[yt == 0].mean()
+    assert (s[yt == 1][:, None] > s[yt == 0][None, :]).mean() > 0.9

@@ -135,3 +135,13 @@ def test_wrong_model_in_a_slot_is_refused(tmp_path):
 def test_bad_frame_is_a_clear_error(scorer):
     with pytest.raises(ValueError, match="expected an"):
         scorer.score(np.zeros((10, 10), np.uint8))
+
+
+def test_real_blink_is_seen(scorer, dev_data):
+    """bursts-dev blinkdet_man_1: eyes closed at frame 6, open around it (never shipped, read in place)."""
+    burst = dev_data / "bursts-dev" / "bursts" / "blinkdet_man_1"
+    if not burst.is_dir():
+        pytest.skip("bursts-dev not present")
+    s = {i: scorer.score(cv2.imread(str(burst / f"frame_{i:02d}.jpg"))) for i in (4, 5, 6)}
+    assert s[6].attributes["eyes_open"] < 0.5 < min(s[4].attributes["eyes_open"], s[5].attributes["eyes_open"])
+    assert "eyes closed" in s[6].reasons and s[6].value < min(s[4].value, s[5].value)

@@ -148,15 +148,33 @@ def resolve_source(spec: str, *, explicit: bool):
 
 
 def make_scorer_or_fallback(name: str):
-    """(scorer, warning). A scorer that cannot be built falls back to sharpness, visibly."""
-    from viewfinder.scoring import ScorerError, make_scorer  # noqa: PLC0415
+    """(scorer, warning). A scorer that cannot be built (unknown name; missing, truncated or
+    wrong-shaped model) falls back to sharpness, visibly: the warning names the file."""
+    from viewfinder.scoring.guarded import load_scorer_or_fallback  # noqa: PLC0415
 
-    try:
-        return make_scorer(name), ""
-    except ScorerError as exc:
-        msg = str(exc).splitlines()[0]
-        print(f"viewfinder: warning: {msg}; using the sharpness scorer", file=sys.stderr)
-        return make_scorer("sharpness"), f"⚠ scorer fallback: sharpness ({msg})"
+    scorer, why = load_scorer_or_fallback(name)
+    if why is None:
+        return scorer, ""
+    print(f"viewfinder: warning: {why}", file=sys.stderr)
+    return scorer, f"⚠ scorer fallback: sharpness ({why.split(': ', 1)[-1]})"
+
+
+def make_app_scorer(name: str, data_dir: Path | None = None):
+    """(scorer, warning) for the window: with the default scorer, the personal ranker when it
+    is switched on (`python -m viewfinder personalize`, or the app's Personalise button)."""
+    if name == "default":
+        from viewfinder.personalize import active_ranker, make_active_scorer  # noqa: PLC0415
+
+        try:
+            if active_ranker(data_dir).personal:
+                return make_active_scorer(data_dir)[0], ""
+        except Exception as exc:  # noqa: BLE001 - bad personal file or model: start anyway
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            print(f"viewfinder: warning: personal ranker unavailable ({why}); using the "
+                  "shipped one", file=sys.stderr)
+            scorer, warning = make_scorer_or_fallback(name)
+            return scorer, warning or f"⚠ personal ranker unavailable ({why})"
+    return make_scorer_or_fallback(name)
 
 
 def _quiet_qt_messages() -> None:
@@ -192,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"viewfinder: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    scorer, warning = make_scorer_or_fallback(config.scorer)
+    scorer, warning = make_app_scorer(config.scorer)
     ui_config = load_ui_config(settings)
     if args.countdown is not None:
         ui_config = replace(ui_config, countdown_s=args.countdown,

@@ -291,13 +291,16 @@ def build_cache(data_root: Path, spec: InputSpec, path: Path, *, seed: int = 0,
     return TrainingData(syn, parts.get("train"), parts.get("dev"))
 
 
-def load_cache(path: Path, spec: InputSpec) -> TrainingData | None:
-    """The cache at `path` if it exists and matches this input size and version, else None."""
+def load_cache(path: Path, spec: InputSpec, data_root: Path | None = None) -> TrainingData | None:
+    """The cache at `path` if it exists and matches this input size, version and (if given)
+    data folder, else None."""
     if not path.is_file():
         return None
     with np.load(path) as z:
         meta = json.loads(str(z["meta"]))
         if meta.get("version") != CACHE_VERSION or meta.get("spec") != spec.to_metadata():
+            return None
+        if data_root is not None and Path(meta["data_root"]).resolve() != Path(data_root).resolve():
             return None
         groups: dict[str, dict] = {}
         for k in z.files:
@@ -314,8 +317,10 @@ def cache_path(runs: Path, spec: InputSpec, limit: int | None = None) -> Path:
 
 def get_data(data_root: Path, spec: InputSpec, runs: Path, *, limit: int | None = None,
              log=print) -> TrainingData:
+    if not Path(data_root).is_dir():
+        raise DataError(f"data folder not found: {data_root}")
     path = cache_path(runs, spec, limit)
-    data = load_cache(path, spec)
+    data = load_cache(path, spec, data_root)
     if data is None:
         data = build_cache(data_root, spec, path, limit=limit, log=log)
     else:

@@ -49,6 +49,9 @@ class TrainConfig:
 
 
 EYES = TrainConfig("eyes_open", F.EYE_SIZE, F.EYE_CROP_SCALE, (16, 32, 48), epochs=30)
+# Experiment (not shipped): a score learned from human-graded face pairs of the real bursts.
+FACE_PAIRS = TrainConfig("face_pairs", 48, F.FACE_CROP_SCALE, (8, 16, 32, 64), epochs=15, lr=2e-3,
+                         weight_decay=1e-3)
 SMILE = TrainConfig("smile", F.FACE_SIZE, F.FACE_CROP_SCALE, (8, 16, 32, 64), epochs=20)
 
 
@@ -214,6 +217,83 @@ def evaluate(p: np.ndarray, y: np.ndarray) -> dict:
             "confusion": {"rows_true_cols_pred_0_1": cm}}
 
 
+# ---------------------------------------------------------------- face pairs (experiment)
+
+def load_burst_faces(root: Path, analyzer: F.FaceAnalyzer, size: int) -> list[dict]:
+    """Aligned grey face crops of every graded burst, its non-equal pairs (frames without a
+    face drop out of the pairs) and its person."""
+    from viewfinder.dataset import load_dataset, read_image  # noqa: PLC0415
+    from viewfinder.metrics import burst_labels  # noqa: PLC0415
+    from viewfinder.training.fuse import person_of  # noqa: PLC0415
+
+    ds = load_dataset(root)
+    labels = {b.burst: b for b in burst_labels(ds)}
+    out = []
+    for b in ds.bursts:
+        if b.id not in labels:
+            continue
+        crops, found = [], []
+        for p in b.frames:
+            img = read_image(p)
+            det = analyzer.detect(img)
+            grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+            found.append(bool(det))
+            crops.append(F.face_crop(grey, det[0][2], F.FACE_CROP_SCALE, size) if det
+                         else np.full((size, size), 128, np.uint8))
+        pairs = [(a, c) for a, c, lab in labels[b.id].pairs if lab > 0 and found[a] and found[c]]
+        out.append({"id": b.id, "person": person_of(b.id), "x": np.stack(crops), "pairs": pairs})
+    return out
+
+
+def train_pairs(cfg: TrainConfig, bursts: list[dict]) -> TinyCNN:
+    """Pairwise logistic loss on the score difference, log(1 + exp(-(s_a - s_b))) (the paper's
+    eq. 2 without ties); a step takes about six whole bursts so each crop is scored once."""
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    model = TinyCNN(cfg.widths)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    for _ in range(cfg.epochs):
+        model.train()
+        for step in np.array_split(rng.permutation(len(bursts)), max(1, len(bursts) // 6)):
+            xs, pa, pb, off = [], [], [], 0
+            for j in step:
+                b = bursts[j]
+                xs.append(augment(b["x"], rng))
+                pa += [off + a for a, _ in b["pairs"]]
+                pb += [off + c for _, c in b["pairs"]]
+                off += len(b["x"])
+            if not pa:
+                continue
+            s = model(torch.from_numpy(F.normalise_patches(np.concatenate(xs)))).reshape(-1)  # (n,)
+            loss = nn.functional.softplus(-(s[pa] - s[pb])).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model.eval()
+    return model
+
+
+def face_pairs_oof(data: Path, models_dir: Path, log=print) -> dict[str, list[float]]:
+    """Out-of-fold face-pair scores of every frame of bursts-train and bursts-dev: each person's
+    frames are scored by a net trained without any of that person's bursts."""
+    analyzer = F.FaceAnalyzer(models_dir)
+    bursts = [b for split in ("bursts-train", "bursts-dev")
+              for b in load_burst_faces(data / split, analyzer, FACE_PAIRS.input_size)]
+    oof: dict[str, list[float]] = {}
+    for person in sorted({b["person"] for b in bursts}):
+        model = train_pairs(FACE_PAIRS, [b for b in bursts if b["person"] != person])
+        for b in bursts:
+            if b["person"] == person:
+                oof[b["id"]] = predict_logits(model, b["x"]).tolist()
+        log(f"face pairs: {person} done")
+    return oof
+
+
+@torch.no_grad()
+def predict_logits(model: TinyCNN, x: np.ndarray) -> np.ndarray:
+    return model(torch.from_numpy(F.normalise_patches(x))).numpy().reshape(-1)
+
+
 # ---------------------------------------------------------------- export
 
 def export(model: TinyCNN, cfg: TrainConfig, out: Path, extra: dict | None = None) -> None:
@@ -250,8 +330,11 @@ def export(model: TinyCNN, cfg: TrainConfig, out: Path, extra: dict | None = Non
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m viewfinder.training.face_models", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("task", choices=["eyes", "smile"])
-    ap.add_argument("--data", type=Path, required=True, help="../shared/data/eyes or ../shared/data/smiles")
+    ap.add_argument("task", choices=["eyes", "smile", "face-pairs"],
+                    help="face-pairs: experiment, writes out-of-fold scores to --out (JSON) for "
+                         "`python -m viewfinder.training.fuse --report --face-pairs-oof`")
+    ap.add_argument("--data", type=Path, required=True,
+                    help="../shared/data/eyes, ../shared/data/smiles or ../shared/data (face-pairs)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--detector", type=Path, default=Path("models") / F.DETECTOR_FILE)
     ap.add_argument("--epochs", type=int, default=None)
@@ -261,6 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     if not a.data.is_dir():
         print(f"error: data folder not found: {a.data}", file=sys.stderr)
         return 2
+    if a.task == "face-pairs":
+        oof = face_pairs_oof(a.data, a.detector.parent, log=lambda s: print(s, file=sys.stderr))
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(json.dumps(oof))
+        print(f"wrote {a.out}", file=sys.stderr)
+        return 0
     cfg = EYES if a.task == "eyes" else SMILE
     if a.epochs:
         cfg = TrainConfig(**{**asdict(cfg), "epochs": a.epochs})

@@ -335,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", action="store_true",
                     help="also measure every scorer on bursts-dev (person-disjoint) and the latency")
     ap.add_argument("--no-ranker", action="store_true", help="ignore models/ranker.onnx")
+    ap.add_argument("--face-pairs-oof", type=Path, default=None,
+                    help="experiment: out-of-fold face-pair net scores from `python -m "
+                         "viewfinder.training.face_models face-pairs`, measured, never shipped")
     ap.add_argument("--cache", type=Path, default=Path("runs") / "fuse_cache")
     a = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
@@ -380,6 +383,15 @@ def main(argv: list[str] | None = None) -> int:
         rows["eyes_open alone"] = metrics_of(dev, lambda b: np.array([x["eyes_open"] for x in b.attrs]))
         if use_ranker:
             rows["ranker alone"] = metrics_of(dev, lambda b: np.array([x["ranker_value"] for x in b.attrs]))
+        if a.face_pairs_oof:
+            oof = json.loads(a.face_pairs_oof.read_text())
+            for b in train + dev:
+                for x, v in zip(b.attrs, oof[b.id]):
+                    x["face_pairs"] = v
+            rows["face-pair net alone (experiment, out-of-fold)"] = metrics_of(
+                dev, lambda b: np.array([x["face_pairs"] for x in b.attrs]))
+            rows["fused (faces + face-pair net, experiment), nested LOPO CV"] = nested_cv(
+                train, dev, [], FACE_FEATURES + ("face_pairs",), log)  # no synthetic scores
         report["faces_detected_dev"] = float(np.mean([x["face"] for b in dev for x in b.attrs]))
         report["latency_one_core"] = latency(a.models)
         print(json.dumps(report, indent=1))

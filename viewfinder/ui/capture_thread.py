@@ -7,17 +7,24 @@ exposure settles, samples frames at `burst_fps` into the ring buffer and hands e
 frame to the scoring thread. The GUI asks for a shutter press with `request_shutter()`;
 the answer and the preview come back by signal. Pixel arrays never leave for the GUI: the
 preview is a downscaled QImage made here.
+
+Cameras are wrapped in camera.reconnect.ReconnectingSource, driven by this thread's stop flag:
+a camera unplugged mid-stream is reopened with back-off while `source_status` tells the window
+("camera lost, reconnecting"), a burst in progress is cut short and still ranked, and `stop()`
+returns promptly even when the driver blocks in a read.
 """
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, replace
+from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from viewfinder.camera import FrameSource, SourceError
+from viewfinder.camera.reconnect import ReconnectingSource
 from viewfinder.config import BufferConfig
 from viewfinder.frames import Frame
 from viewfinder.ring_buffer import BurstSampler, RingBuffer
@@ -50,11 +57,27 @@ class CaptureThread(QObject):
     shutter_pressed = Signal(object)  # PressResult
     burst_captured = Signal(int, bool)  # frames in the burst, short
     source_failed = Signal(str)  # one-line SourceError message; the thread has ended
+    source_status = Signal(str)  # "" while frames flow, else e.g. "camera lost, reconnecting"
 
     def __init__(self, source: FrameSource, buffer: BufferConfig, scoring: ScoringThread, *,
                  already_open: bool = False, mirror: bool = False,
+                 reconnect: bool | None = None,
+                 factory: Callable[[], FrameSource] | None = None,
+                 max_attempts: int | None = None,
                  parent: QObject | None = None) -> None:
+        """`reconnect` (default: for cameras) wraps the source in a ReconnectingSource;
+        `factory` builds a fresh source for a reconnect (else the same one is reopened);
+        `max_attempts` failed reopenings end the thread with `source_failed` (None: never)."""
         super().__init__(parent)
+        self._stop = threading.Event()
+        if reconnect is None:
+            reconnect = source.is_camera
+        if reconnect:
+            source = ReconnectingSource(_OpenedOnce(source) if already_open else source,
+                                        factory=factory, stop=self._stop,
+                                        max_attempts=max_attempts,
+                                        on_status=self.source_status.emit, on_lost=self._on_lost)
+            already_open = False  # the wrapper's open() is a no-op on the opened source
         self.source = source
         self.buffer_config = buffer
         self.mirror = mirror  # read by the thread for each preview
@@ -62,7 +85,6 @@ class CaptureThread(QObject):
         self._already_open = already_open
         self._ring = RingBuffer(buffer.pre_frames + 1)  # + the frame at the press
         self._shutter = Shutter(buffer.pre_frames, buffer.post_frames)
-        self._stop = threading.Event()
         self._wake = threading.Event()
         self._press_requested = False
         self._lock = threading.Lock()
@@ -93,6 +115,17 @@ class CaptureThread(QObject):
     @property
     def collecting(self) -> bool:
         return self._shutter.state is ShutterState.COLLECTING
+
+    @property
+    def lost(self) -> str:
+        """The reconnecting camera's status ("" while frames flow or for other sources)."""
+        return getattr(self.source, "status", "") if isinstance(self.source,
+                                                                 ReconnectingSource) else ""
+
+    def set_max_attempts(self, attempts: int | None) -> None:
+        """Reconnect attempts before giving up (demo mode falls back to the synthetic scene)."""
+        if isinstance(self.source, ReconnectingSource):
+            self.source.max_attempts = attempts
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Set the flag, wake the thread, join; the thread closes the source on its way out."""
@@ -148,9 +181,9 @@ class CaptureThread(QObject):
             self._scoring.submit(frame)
             if self._shutter.state is ShutterState.COLLECTING:
                 burst = self._shutter.add(frame)
-                if burst is not None:
-                    self._scoring.submit_burst(burst)
+                if burst is not None:  # announced first: the ranking may come back at once
                     self.burst_captured.emit(len(burst.frames), burst.short)
+                    self._scoring.submit_burst(burst)
         self._cut_short()
 
     def _pace(self, wall0: float, offset_s: float) -> float:
@@ -194,10 +227,40 @@ class CaptureThread(QObject):
         if send:
             self.preview_ready.emit()
 
+    def _on_lost(self) -> None:
+        """The camera went away (called inside source.read, on this thread): keep the burst
+        in progress; frames from before the loss are not buffered into the next one."""
+        self._cut_short()
+        self._ring.clear()
+
     def _cut_short(self) -> None:
         """Source lost or stopping mid-burst: rank what we have rather than lose the moment."""
         if self._shutter.state is ShutterState.COLLECTING:
             burst = self._shutter.cut_short()
             if burst is not None and burst.frames:
-                self._scoring.submit_burst(burst)
                 self.burst_captured.emit(len(burst.frames), True)
+                self._scoring.submit_burst(burst)
+
+
+class _OpenedOnce:
+    """A source the app already opened (to check it works): the first open() is a no-op, so
+    ReconnectingSource can take it over; a reconnect opens it for real."""
+
+    def __init__(self, inner: FrameSource) -> None:
+        self.inner = inner
+        self._skip_open = True
+        self.name, self.fps, self.live, self.is_camera = (inner.name, inner.fps, inner.live,
+                                                          inner.is_camera)
+
+    def open(self) -> None:
+        if self._skip_open:
+            self._skip_open = False
+            return
+        self.inner.open()
+
+    def read(self) -> Frame | None:
+        return self.inner.read()
+
+    def close(self) -> None:
+        self._skip_open = False
+        self.inner.close()

@@ -34,6 +34,7 @@ class OverlayWidget(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.scorer_name = ""
+        self.ranker = ""  # which ranker scores, e.g. "personal ranker · 180 labels · 2026-03-01"
         self.attribute_names: tuple[str, ...] = ()
         self.source_name = ""
         self.seconds_before = 0.7
@@ -48,6 +49,11 @@ class OverlayWidget(QWidget):
     # --- fed by MainWindow ---------------------------------------------------------------
     def set_scorer(self, name: str, attribute_names: tuple[str, ...]) -> None:
         self.scorer_name, self.attribute_names = name, tuple(attribute_names)
+        self.update()
+
+    def set_ranker(self, text: str) -> None:
+        """The active ranker (shipped or personal), shown in place of the scorer's name."""
+        self.ranker = text
         self.update()
 
     def set_source(self, name: str) -> None:
@@ -150,7 +156,7 @@ class OverlayWidget(QWidget):
         live = self.latest
         score = live.scored.score if live else None
         big = f"{score.value:.2f}" if score is not None else "–"
-        lines = [f"{self.scorer_name or 'score'}",
+        lines = [self.ranker or self.scorer_name or "score",
                  f"skipped {live.skipped if live else 0} · {live.scored.latency_ms:.0f} ms"
                  if live else "waiting for frames…",
                  self.source_name]

@@ -2,9 +2,11 @@
 
 camera -> CaptureThread -> [ScoringThread] -> MainWindow (overlay, filmstrip).
 The capture thread calls `submit` / `submit_burst`; everything else runs on this thread. The
-scorer is only ever called here. If scoring falls behind, only the newest frame waits (older
-ones are counted as skipped), never a backlog. Results leave through Qt signals carrying small
-frozen dataclasses.
+scorer is only ever called here, wrapped in scoring.guarded.GuardedScorer: a frame it throws on
+is unscored (ranked last), the rest go on. If scoring falls behind, only the newest frame waits
+(older ones are counted as skipped), never a backlog. `set_scorer` swaps the scorer (the
+personal ranker switched on or off) between two frames, never in the middle of a burst. Results
+leave through Qt signals carrying small frozen dataclasses.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from PySide6.QtGui import QImage
 from viewfinder.frames import Burst, Frame, Score, ScoredFrame
 from viewfinder.ranking import Ranking, rank
 from viewfinder.scoring import Scorer
+from viewfinder.scoring.guarded import GuardedScorer
 from viewfinder.ui.images import PREVIEW_LONG_SIDE, THUMB_LONG_SIDE, to_qimage
 
 _CACHE_SIZE = 128  # scores kept for reuse by the burst; a burst is ~11 sampled frames
@@ -43,16 +46,22 @@ class BurstReview:
     thumbs: tuple[QImage, ...]
     reused: int  # scores taken from live scoring instead of recomputed
     rank_ms: float  # burst arrival -> ranked, on this thread
+    scorer_name: str = ""  # the scorer that ranked it (goes into the sidecar)
+    scorer_version: str = ""
 
 
 class ScoringThread(QObject):
     frame_scored = Signal(object)  # LiveScore
     burst_ranked = Signal(object)  # BurstReview
     scorer_failed = Signal(str)  # first failure of the scorer on a frame (one line)
+    scorer_changed = Signal(str)  # name of the scorer now in use, after set_scorer
 
     def __init__(self, scorer: Scorer, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.scorer = scorer
+        self.scorer = _guarded(scorer)
+        self.last_review: BurstReview | None = None  # the newest ranked burst (read after stop)
+        self._next_scorer: GuardedScorer | None = None
+        self._finish_bursts = False
         self._cond = threading.Condition()
         self._pending: tuple[Frame, float] | None = None
         self._bursts: list[Burst] = []
@@ -79,6 +88,13 @@ class ScoringThread(QObject):
             self._bursts.append(burst)
             self._cond.notify()
 
+    def set_scorer(self, scorer: Scorer) -> None:
+        """Use `scorer` from the next frame on (cached scores are dropped; a burst being ranked
+        finishes with the scorer it started with)."""
+        with self._cond:
+            self._next_scorer = _guarded(scorer)
+            self._cond.notify()
+
     def reset(self) -> None:
         """Forget cached scores and the skip count (the source changed)."""
         with self._cond:
@@ -86,10 +102,12 @@ class ScoringThread(QObject):
             self._skipped = 0
             self._cache.clear()
 
-    def stop(self, timeout: float = 1.0) -> bool:
-        """Set the flag, wake the thread, join. True if it ended within `timeout`."""
+    def stop(self, timeout: float = 1.0, *, finish_bursts: bool = False) -> bool:
+        """Set the flag, wake the thread, join. True if it ended within `timeout`.
+        `finish_bursts`: rank the bursts already handed in first (closing mid-capture)."""
         with self._cond:
             self._stopping = True
+            self._finish_bursts = finish_bursts
             self._cond.notify()
         if self._thread.is_alive():
             self._thread.join(timeout)
@@ -103,10 +121,17 @@ class ScoringThread(QObject):
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._stopping and self._pending is None and not self._bursts:
+                while (not self._stopping and self._pending is None and not self._bursts
+                       and self._next_scorer is None):
                     self._cond.wait()
-                if self._stopping:
+                if self._stopping and not (self._finish_bursts and self._bursts):
                     return
+                if self._next_scorer is not None:
+                    self.scorer, self._next_scorer = self._next_scorer, None
+                    self._cache.clear()
+                    self._failed_once = False
+                    self.scorer_changed.emit(self.scorer.name)
+                    continue
                 if self._bursts:
                     burst, job = self._bursts.pop(0), None
                 else:
@@ -123,13 +148,11 @@ class ScoringThread(QObject):
         with self._cond:
             if key in self._cache:
                 return self._cache[key], True
-        try:
-            score = self.scorer.score(frame.pixels)
-        except Exception as exc:  # a scorer bug must not kill the viewfinder
-            score = None
-            if not self._failed_once:
-                self._failed_once = True
-                self.scorer_failed.emit(f"scorer {self.scorer.name} failed: {exc}".splitlines()[0])
+        failures = self.scorer.failures
+        score = self.scorer.score(frame.pixels)  # None when the scorer failed on this frame
+        if self.scorer.failures != failures and not self._failed_once:
+            self._failed_once = True
+            self.scorer_failed.emit(self.scorer.last_error.splitlines()[0])
         with self._cond:
             self._cache[key] = score
             while len(self._cache) > _CACHE_SIZE:
@@ -154,5 +177,11 @@ class ScoringThread(QObject):
         rank_ms = (time.monotonic() - t0) * 1000.0
         previews = tuple(to_qimage(f.pixels, PREVIEW_LONG_SIDE) for f in burst.frames)
         thumbs = tuple(to_qimage(f.pixels, THUMB_LONG_SIDE) for f in burst.frames)
-        self.burst_ranked.emit(BurstReview(burst, ranking, tuple(scores), previews, thumbs,
-                                           reused, rank_ms))
+        review = BurstReview(burst, ranking, tuple(scores), previews, thumbs, reused, rank_ms,
+                             self.scorer.name, self.scorer.version)
+        self.last_review = review
+        self.burst_ranked.emit(review)
+
+
+def _guarded(scorer: Scorer) -> GuardedScorer:
+    return scorer if isinstance(scorer, GuardedScorer) else GuardedScorer(scorer)
