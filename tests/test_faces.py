@@ -143,5 +143,6 @@ def test_real_blink_is_seen(scorer, dev_data):
     if not burst.is_dir():
         pytest.skip("bursts-dev not present")
     s = {i: scorer.score(cv2.imread(str(burst / f"frame_{i:02d}.jpg"))) for i in (4, 5, 6)}
-    assert s[6].attributes["eyes_open"] < 0.5 < min(s[4].attributes["eyes_open"], s[5].attributes["eyes_open"])
+    eyes = {i: x.attributes["eyes_open"] for i, x in s.items()}
+    assert eyes[6] < 0.5 < min(eyes[4], eyes[5])
     assert "eyes closed" in s[6].reasons and s[6].value < min(s[4].value, s[5].value)

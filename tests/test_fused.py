@@ -89,9 +89,11 @@ def test_missing_weights_is_a_scorer_error_naming_the_file(tmp_path):
         FusedScorer(d)
 
 
-@pytest.mark.parametrize("text", ["{not json", "[]", '{"sets": []}',
-                                  '{"sets": [{"features": ["eyes_open"], "mean": [0], "scale": [0], "weights": [1]}]}',
-                                  '{"sets": [{"features": ["eyes_open"], "mean": [0, 1], "scale": [1], "weights": [1]}]}'])
+ZERO_SCALE = '{"sets": [{"features": ["eyes_open"], "mean": [0], "scale": [0], "weights": [1]}]}'
+SHORT = '{"sets": [{"features": ["eyes_open"], "mean": [0, 1], "scale": [1], "weights": [1]}]}'
+
+
+@pytest.mark.parametrize("text", ["{not json", "[]", '{"sets": []}', ZERO_SCALE, SHORT])
 def test_bad_weights_is_a_scorer_error_naming_the_file(tmp_path, text):
     d = _models_copy(tmp_path)
     (d / WEIGHTS_FILE).write_text(text)

@@ -69,9 +69,8 @@ class Face:
         return float(np.hypot(*(self.landmarks[1] - self.landmarks[0])))
 
 
-def _check_landmarks(landmarks: np.ndarray) -> np.ndarray:
-    lm = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
-    return lm
+def _as_landmarks(landmarks: np.ndarray) -> np.ndarray:
+    return np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
 
 
 def _aligned_crop(grey: np.ndarray, centre: np.ndarray, angle_deg: float, side_px: float,
@@ -88,7 +87,7 @@ def _aligned_crop(grey: np.ndarray, centre: np.ndarray, angle_deg: float, side_p
 
 
 def eye_line_angle(landmarks: np.ndarray) -> float:
-    lm = _check_landmarks(landmarks)
+    lm = _as_landmarks(landmarks)
     d = lm[1] - lm[0]
     return math.degrees(math.atan2(d[1], d[0]))
 
@@ -97,7 +96,7 @@ def eye_crops(grey: np.ndarray, landmarks: np.ndarray, scale: float = EYE_CROP_S
               size: int = EYE_SIZE) -> np.ndarray:
     """(2, size, size) uint8: the image-left eye then the image-right eye, de-rotated by the eye
     line, each `scale` x inter-ocular distance wide (like the CEW patches)."""
-    lm = _check_landmarks(landmarks)
+    lm = _as_landmarks(landmarks)
     iod = float(np.hypot(*(lm[1] - lm[0])))
     angle = eye_line_angle(lm)
     return np.stack([_aligned_crop(grey, lm[i], angle, scale * iod, size) for i in (0, 1)])
@@ -107,7 +106,7 @@ def face_crop(grey: np.ndarray, landmarks: np.ndarray, scale: float = FACE_CROP_
               size: int = FACE_SIZE) -> np.ndarray:
     """(size, size) uint8: the face, de-rotated by the eye line, scaled by the eye-to-mouth
     distance (stable under yaw, unlike the box)."""
-    lm = _check_landmarks(landmarks)
+    lm = _as_landmarks(landmarks)
     eyes = (lm[0] + lm[1]) / 2
     mouth = (lm[3] + lm[4]) / 2
     em = float(np.hypot(*(mouth - eyes)))
@@ -135,7 +134,7 @@ def head_pose(landmarks: np.ndarray) -> tuple[float, float]:
     both offsets are in inter-ocular distances, turned into angles with a nose height of
     NOSE_DEPTH inter-ocular distances.
     """
-    lm = _check_landmarks(landmarks)
+    lm = _as_landmarks(landmarks)
     a = math.radians(eye_line_angle(lm))
     rot = np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]])
     p = (lm - lm[0]) @ rot.T  # eye line along +x

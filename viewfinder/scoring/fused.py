@@ -4,10 +4,10 @@ face attributes (plus sharpness), as Head C aggregates its C' attributes.
 Scoring thread only (not thread-safe). Pure Python + OpenCV + onnxruntime. Weights come from
 models/fused.json, written by `python -m viewfinder.training.fuse`:
 
-    {"version": "2", "sets": [
+    {"version": "1", "sets": [
         {"name": "with_ranker", "ranker": "ranker.onnx", "ranker_sha256": "...",
          "features": ["eyes_open", ..., "latent_1", ...], "mean": [...], "scale": [...],
-         "weights": [...]},
+         "weights": [...]},                       # latent_*: the ranker's attribute names
         {"name": "faces", "features": [...], "mean": [...], "scale": [...], "weights": [...]}]}
 
 value = sum_i weights[i] * (x_i - mean[i]) / scale[i]. The first set whose inputs are all

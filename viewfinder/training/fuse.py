@@ -36,7 +36,7 @@ import numpy as np
 from viewfinder.dataset import DatasetError, load_dataset, read_image
 from viewfinder.metrics import burst_labels, evaluate_burst, summarize
 from viewfinder.scoring import MODELS_DIR
-from viewfinder.scoring.faces import FACE_ATTRIBUTES, FaceAnalyzer, FaceScorer, frame_attributes
+from viewfinder.scoring.faces import FaceAnalyzer, FaceScorer, frame_attributes
 from viewfinder.scoring.fused import WEIGHTS_FILE, file_sha256
 from viewfinder.scoring.sharpness import SharpnessScorer
 
