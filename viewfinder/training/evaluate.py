@@ -43,14 +43,17 @@ def _labels_from_arrays(frame_burst, pairs) -> list[metrics.BurstLabels]:
     return out
 
 
-def _evaluate(labels, values_of) -> dict[str, float]:
-    res = [metrics.evaluate_burst(lab, values_of(lab)) for lab in labels]
-    return {k: v.value for k, v in metrics.summarize(res, n_boot=1).items()}
+def _evaluate(labels, values_of) -> dict[str, metrics.Estimate]:
+    return metrics.summarize([metrics.evaluate_burst(lab, values_of(lab)) for lab in labels])
 
 
-def _random(labels) -> dict[str, float]:
-    return {k: v.value for k, v in metrics.summarize([metrics.expected_random(lab) for lab in labels],
-                                                     n_boot=1).items()}
+def _random(labels) -> dict[str, metrics.Estimate]:
+    return metrics.summarize([metrics.expected_random(lab) for lab in labels])
+
+
+def _cell(e: metrics.Estimate | None) -> str:
+    """0.607 (0.55-0.66): the value and its 95% bootstrap interval over bursts."""
+    return "n/a" if e is None else f"{e.value:.3f} ({e.lo:.2f}-{e.hi:.2f})"
 
 
 def _middle(lab) -> list[float]:
@@ -108,10 +111,11 @@ def model_card_table(run: Path, model: Path, data_root: Path, k: int = 3) -> str
     head = "| scorer | " + " | ".join(f"dev {c}" for c in COLUMNS) + " | " + \
         " | ".join(f"synthetic {c}" for c in COLUMNS) + " |"
     lines = [f"dev: {len(dev_labels)} bursts, {k}-fold person-disjoint CV ({run}); synthetic val: "
-             f"{len(syn_labels)} bursts; model {model.name} version {ranker.version}", "",
+             f"{len(syn_labels)} bursts; model {model.name} version {ranker.version}; "
+             "in brackets: 95% bootstrap intervals over bursts", "",
              head, "|" + "---|" * (1 + 2 * len(COLUMNS))]
     for name, r in rows.items():
-        cells = [f"{r[part][c]:.3f}" if r.get(part) else "n/a" for part in ("dev", "synthetic")
+        cells = [_cell(r[part][c]) if r.get(part) else "n/a" for part in ("dev", "synthetic")
                  for c in COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

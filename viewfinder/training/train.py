@@ -326,7 +326,9 @@ def train(cfg: TrainConfig, out: Path, *, runs: Path = Path("runs"), data: Train
               "exclude_persons": list(cfg.exclude_persons)}
     images, fb, pairs = synthetic_val(data)
     if len(pairs):
-        vals = scores_for(model, cfg, images, fb, device)
+        used = np.flatnonzero(np.isin(fb, np.unique(pairs[:, 3])))  # the val bursts' frames only
+        vals = np.zeros(len(images), np.float32)
+        vals[used] = scores_for(model, cfg, images[used], fb[used], device)
         result["synthetic_val"] = summary(burst_results(vals, fb, pairs))
         result["synthetic_val_tie_share"] = float(np.mean(np.abs(
             vals[pairs[:, 0]] - vals[pairs[:, 1]]) <= 1e-4))

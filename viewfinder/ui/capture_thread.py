@@ -29,7 +29,7 @@ from viewfinder.config import BufferConfig
 from viewfinder.frames import Frame
 from viewfinder.ring_buffer import BurstSampler, RingBuffer
 from viewfinder.shutter import Shutter, ShutterState
-from viewfinder.ui.images import PREVIEW_LONG_SIDE, to_qimage
+from viewfinder.ui.images import PREVIEW_LONG_SIDE, fit_size, to_qimage
 from viewfinder.ui.scoring_thread import ScoringThread
 
 _MAX_LAG_S = 0.25  # further behind real time than this: stop trying to catch up
@@ -45,7 +45,7 @@ class PressResult:
 
 @dataclass(frozen=True)
 class Preview:
-    image: QImage  # downscaled, mirrored if asked
+    image: QImage | None  # downscaled, mirrored if asked; None while the live view is hidden
     frame_index: int
     t_ns: int
     size: tuple[int, int]  # full camera resolution (w, h)
@@ -81,6 +81,7 @@ class CaptureThread(QObject):
         self.source = source
         self.buffer_config = buffer
         self.mirror = mirror  # read by the thread for each preview
+        self.previews_wanted = True  # False while the live view is hidden: no image is made
         self._scoring = scoring
         self._already_open = already_open
         self._ring = RingBuffer(buffer.pre_frames + 1)  # + the frame at the press
@@ -89,6 +90,7 @@ class CaptureThread(QObject):
         self._press_requested = False
         self._lock = threading.Lock()
         self._preview: Preview | None = None
+        self._box = (PREVIEW_LONG_SIDE, PREVIEW_LONG_SIDE)  # the preview fits in this (w, h)
         self._preview_pending = False
         self._last_t_ns: int | None = None
         self._thread = threading.Thread(target=self._run, name="viewfinder-capture")
@@ -101,6 +103,10 @@ class CaptureThread(QObject):
         with self._lock:
             self._press_requested = True
         self._wake.set()
+
+    def set_preview_box(self, w: int, h: int) -> None:
+        """Make previews that fit in w x h pixels (the live view's size: painted unscaled)."""
+        self._box = (max(1, w), max(1, h))
 
     def take_preview(self) -> Preview | None:
         with self._lock:
@@ -184,6 +190,8 @@ class CaptureThread(QObject):
                 if burst is not None:  # announced first: the ranking may come back at once
                     self.burst_captured.emit(len(burst.frames), burst.short)
                     self._scoring.submit_burst(burst)
+                else:
+                    self._scoring.prepare_images([frame])
         self._cut_short()
 
     def _pace(self, wall0: float, offset_s: float) -> float:
@@ -214,12 +222,16 @@ class CaptureThread(QObject):
         else:
             pre = self._ring.frames()
             accepted = self._shutter.press(pre, pre[-1].t_ns)
+            if accepted:
+                self._scoring.prepare_images(pre)
             result = PressResult(accepted, "" if accepted else "burst in progress: press ignored",
                                  len(pre), pre[-1].t_ns)
         self.shutter_pressed.emit(result)
 
     def _publish_preview(self, frame: Frame, settling: bool) -> None:
-        image = to_qimage(frame.pixels, PREVIEW_LONG_SIDE, mirror=self.mirror)
+        h, w = frame.pixels.shape[:2]
+        image = (to_qimage(frame.pixels, size=fit_size(w, h, *self._box), mirror=self.mirror)
+                 if self.previews_wanted else None)
         with self._lock:
             self._preview = Preview(image, frame.index, frame.t_ns, frame.size, settling)
             send = not self._preview_pending

@@ -69,6 +69,7 @@ SHORTCUTS = (
     ("?", "this help"),
 )
 MODES = ("live", "countdown", "collecting", "ranking", "review", "wall", "label")
+HIDDEN_LIVE_MODES = ("review", "wall", "label")  # the live view is not on screen
 DEMO_SCALE = 1.3  # overlay size in demo mode, relative to the normal window
 # Demo mode never waits long for a lost camera: after these failed reopenings (0.5+1+2 s of
 # back-off) it falls back to the synthetic scene. The normal window retries until it is back.
@@ -188,6 +189,7 @@ class MainWindow(QMainWindow):
         grid = QGridLayout(live)
         grid.setContentsMargins(0, 0, 0, 0)
         self.preview = PreviewWidget()
+        self.preview.box_changed.connect(self._on_preview_box_changed)
         self.overlay = OverlayWidget()
         self.overlay.set_scorer(self.scorer.name, tuple(self.scorer.attribute_names))
         self.overlay.set_window(self.config.buffer.seconds_before, self.config.buffer.seconds_after)
@@ -340,6 +342,9 @@ class MainWindow(QMainWindow):
         self.capture = CaptureThread(source, self.config.buffer, self.scoring,
                                      already_open=already_open, mirror=self.mirror,
                                      factory=factory, max_attempts=self._max_attempts())
+        self.capture.previews_wanted = self.mode not in HIDDEN_LIVE_MODES
+        if self.preview.isVisible():  # else its size is not laid out yet: box_changed follows
+            self.capture.set_preview_box(*self.preview.box_size())
         self.capture.preview_ready.connect(self._on_preview_ready)
         self.capture.shutter_pressed.connect(self._on_shutter_pressed)
         self.capture.burst_captured.connect(self._on_burst_captured)
@@ -460,8 +465,12 @@ class MainWindow(QMainWindow):
         if p is None:
             return
         self.resolution.set_actual(p.size)
-        if self.mode not in ("review", "wall", "label"):
+        if p.image is not None and self.mode not in HIDDEN_LIVE_MODES:
             self.preview.set_image(p.image)
+
+    def _on_preview_box_changed(self, w: int, h: int) -> None:
+        if self.capture is not None:
+            self.capture.set_preview_box(w, h)
 
     def _on_frame_scored(self, live: LiveScore) -> None:
         self.overlay.add_score(live)
@@ -559,6 +568,8 @@ class MainWindow(QMainWindow):
             return
         self.review = review
         self.saved = None
+        if self.config.save.auto_save:  # first: the photo is written while the review is drawn
+            self.save_chosen(review.ranking.best.pos)
         self._set_mode("review")
         self.shutter_button.setText("●  Shutter")
         self.overlay.mark_press(None)
@@ -570,9 +581,9 @@ class MainWindow(QMainWindow):
         short = " (short burst: capture was cut)" if review.burst.short else ""
         self._set_status(f"Best of {len(review.burst.frames)}{short} at "
                          f"{(best.t_ns - review.burst.press_t_ns) / 1e9:+.1f} s from the press")
+        if self._saving:
+            self._set_status(f"{self._status_text} · saving…")
         self.review_shown.emit(review)
-        if self.config.save.auto_save:
-            self.save_chosen(best.pos)
 
     def _on_selected_changed(self, rank_pos: int) -> None:
         self._show_selected()
@@ -1029,6 +1040,8 @@ class MainWindow(QMainWindow):
     def _set_mode(self, mode: str) -> None:
         assert mode in MODES, mode
         self.mode = mode
+        if getattr(self, "capture", None) is not None:  # no live previews nobody would see
+            self.capture.previews_wanted = mode not in HIDDEN_LIVE_MODES
         # the source controls mean nothing on the labelling screen: room for its status
         self.picker.setVisible(mode != "label")
         self.resolution.setVisible(mode != "label" and not self.demo)

@@ -5,13 +5,17 @@ per scorer attribute, skipped frames and scoring latency, the source name, and t
 the faces a face-aware scorer found, each with an eyes open/closed marker. Sized from the
 widget height so it stays readable from two metres on a projector; demo mode scales it up
 (`set_scale`) to read from the back of a room.
+
+The overlay is repainted with every preview frame under it (30-60/s) but changes only with a
+score (10/s): it is drawn once into a cached image, and each paint copies the cached panels
+(about a third of the area) instead of drawing text, paths and antialiased shapes again.
 """
 from __future__ import annotations
 
 from collections import deque
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QWidget
 
 from viewfinder.frames import FaceBox
@@ -45,30 +49,32 @@ class OverlayWidget(QWidget):
         self.scale = 1.0  # demo mode draws everything larger
         self.preview: PreviewWidget | None = None  # where the frame is painted, for face boxes
         self.mirror = False  # the preview is mirrored: so are the face boxes
+        self._cache: QImage | None = None  # the overlay as last drawn (None: draw it again)
+        self._parts: list[QRect] = []  # where the cached image is not transparent
 
     # --- fed by MainWindow ---------------------------------------------------------------
     def set_scorer(self, name: str, attribute_names: tuple[str, ...]) -> None:
         self.scorer_name, self.attribute_names = name, tuple(attribute_names)
-        self.update()
+        self._changed()
 
     def set_ranker(self, text: str) -> None:
         """The active ranker (shipped or personal), shown in place of the scorer's name."""
         self.ranker = text
-        self.update()
+        self._changed()
 
     def set_source(self, name: str) -> None:
         self.source_name = name
-        self.update()
+        self._changed()
 
     def set_window(self, seconds_before: float, seconds_after: float) -> None:
         self.seconds_before, self.seconds_after = seconds_before, seconds_after
-        self.update()
+        self._changed()
 
     def reset(self) -> None:
         self.history.clear()
         self.latest = None
         self.press_t_ns = None
-        self.update()
+        self._changed()
 
     def add_score(self, live: LiveScore) -> None:
         self.latest = live
@@ -77,21 +83,22 @@ class OverlayWidget(QWidget):
         horizon = live.scored.t_ns - round(HISTORY_SECONDS * 1e9)
         while self.history and self.history[0][0] < horizon:
             self.history.popleft()
+        self._cache = None
         if self.isVisible():
             self.update()
 
     def set_scale(self, scale: float) -> None:
         self.scale = scale
-        self.update()
+        self._changed()
 
     def set_frame_view(self, preview: PreviewWidget | None, mirror: bool) -> None:
         """The widget under this one that paints the frame (same geometry), and its mirroring."""
         self.preview, self.mirror = preview, mirror
-        self.update()
+        self._changed()
 
     def mark_press(self, t_ns: int | None) -> None:
         self.press_t_ns = t_ns
-        self.update()
+        self._changed()
 
     # --- painting ------------------------------------------------------------------------
     def _font(self, px: int, bold: bool = False) -> QFont:
@@ -100,18 +107,45 @@ class OverlayWidget(QWidget):
         f.setBold(bold)
         return f
 
+    def _changed(self) -> None:
+        self._cache = None
+        self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self._cache = None
+        super().resizeEvent(event)
+
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        dpr = self.devicePixelRatioF()
+        if self._cache is None or self._cache.devicePixelRatio() != dpr:
+            self._render(dpr)
         p = QPainter(self)
+        for r in self._parts:
+            p.drawImage(QPointF(r.topLeft()), self._cache,
+                        QRectF(r.x() * dpr, r.y() * dpr, r.width() * dpr, r.height() * dpr))
+        p.end()
+
+    def _render(self, dpr: float) -> None:
+        """Draw the overlay into the cache and note the rectangles it drew in."""
+        image = QImage(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
+        image.fill(Qt.GlobalColor.transparent)
+        p = QPainter(image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         unit = max(12, min(self.height() // 24, self.width() // 40))  # ~30 px on 720p
         unit = round(unit * self.scale)
         score = self.latest.scored.score if self.latest else None
-        self._paint_score(p, unit)
-        self._paint_bars(p, unit)
-        self._paint_sparkline(p, unit)
+        parts = [self._paint_score(p, unit), self._paint_bars(p, unit),
+                 self._paint_sparkline(p, unit)]
         if score is not None and score.faces:  # last: the people are what matters
-            self._paint_faces(p, unit, score.faces)
+            parts += self._paint_faces(p, unit, score.faces)
         p.end()
+        pad = max(3, unit // 4)  # pens and antialiasing reach past the shapes' rectangles
+        bounds = self.rect()
+        self._parts = [r.toAlignedRect().adjusted(-pad, -pad, pad, pad).intersected(bounds)
+                       for r in parts if r is not None]
+        self._cache = image
 
     def face_rect(self, face: FaceBox) -> QRectF:
         """A face box in widget coordinates (mirrored with the preview)."""
@@ -120,10 +154,12 @@ class OverlayWidget(QWidget):
         return QRectF(r.x() + x * r.width(), r.y() + face.y * r.height(),
                       face.w * r.width(), face.h * r.height())
 
-    def _paint_faces(self, p: QPainter, unit: int, faces: tuple[FaceBox, ...]) -> None:
+    def _paint_faces(self, p: QPainter, unit: int, faces: tuple[FaceBox, ...]) -> list[QRectF]:
         p.setFont(self._font(round(unit * 0.75), bold=True))
+        drawn = []
         for face in faces:
             box = self.face_rect(face)
+            drawn.append(box)
             known = face.eyes_open is not None
             is_open = known and face.eyes_open >= 0.5
             color = (EYES_OPEN if is_open else EYES_CLOSED) if known else TEXT
@@ -136,6 +172,7 @@ class OverlayWidget(QWidget):
             words = f"eyes {'open' if is_open else 'closed'} {face.eyes_open:.2f}"
             text_w = p.fontMetrics().horizontalAdvance(words)
             tag = QRectF(box.x(), box.y() - unit * 1.2, unit * 1.9 + text_w, unit * 1.1)
+            drawn.append(tag)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(PANEL)
             p.drawRoundedRect(tag, unit * 0.2, unit * 0.2)
@@ -151,8 +188,9 @@ class OverlayWidget(QWidget):
             p.drawText(QRectF(eye.right() + unit * 0.25, tag.y(), text_w + unit * 0.3,
                               tag.height()), Qt.AlignmentFlag.AlignLeft
                        | Qt.AlignmentFlag.AlignVCenter, words)
+        return drawn
 
-    def _paint_score(self, p: QPainter, unit: int) -> None:
+    def _paint_score(self, p: QPainter, unit: int) -> QRectF:
         live = self.latest
         score = live.scored.score if live else None
         big = f"{score.value:.2f}" if score is not None else "–"
@@ -181,11 +219,12 @@ class OverlayWidget(QWidget):
                        p.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight,
                                                   round(w - unit)))
             y += unit * 1.1
+        return rect
 
-    def _paint_bars(self, p: QPainter, unit: int) -> None:
+    def _paint_bars(self, p: QPainter, unit: int) -> QRectF | None:
         names = self.attribute_names
         if not names:
-            return
+            return None
         score = self.latest.scored.score if self.latest else None
         values = score.attributes if score is not None else {}
         row = unit * 1.3
@@ -213,8 +252,9 @@ class OverlayWidget(QWidget):
                 p.setBrush(ACCENT)
                 p.drawRect(QRectF(bar.x(), bar.y(), bar.width() * min(1.0, max(0.0, float(v))),
                                   bar.height()))
+        return rect
 
-    def _paint_sparkline(self, p: QPainter, unit: int) -> None:
+    def _paint_sparkline(self, p: QPainter, unit: int) -> QRectF:
         h = unit * 4
         rect = QRectF(unit * 0.6, self.height() - h - unit * 0.6, self.width() - unit * 1.2, h)
         p.setPen(Qt.PenStyle.NoPen)
@@ -222,7 +262,7 @@ class OverlayWidget(QWidget):
         p.drawRoundedRect(rect, unit * 0.4, unit * 0.4)
         inner = rect.adjusted(unit * 0.4, unit * 0.4, -unit * 0.4, -unit * 0.4)
         if not self.history:
-            return
+            return rect
         t_end = self.history[-1][0]
         if self.press_t_ns is not None:
             t_end = max(t_end, self.press_t_ns + round(self.seconds_after * 1e9))
@@ -257,3 +297,4 @@ class OverlayWidget(QWidget):
                    f"{hi:.2f}")
         p.drawText(inner, Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
                    f"{lo:.2f}   last {HISTORY_SECONDS:.0f} s · shaded: burst window")
+        return rect

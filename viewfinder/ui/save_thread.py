@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from PIL import Image
 from PySide6.QtCore import QObject, Signal
 
 from viewfinder.frames import Burst, Score
@@ -82,6 +83,7 @@ class SaveThread(QObject):
         return not self._thread.is_alive()
 
     def _run(self) -> None:
+        Image.preinit()  # the JPEG/PNG plugins load now, not during the first save (~40 ms)
         while True:
             job = self._jobs.get()
             if job is None:
