@@ -66,3 +66,22 @@ def test_bad_metadata_is_refused(meta):
 def test_bad_frames_are_refused(bad):
     with pytest.raises(ValueError, match="uint8 BGR"):
         preprocess(bad, InputSpec(8, 8))
+
+
+def test_two_step_shrink_matches_a_single_area_resize():
+    """The fast two-step shrink must stay within a grey level (mean) of one INTER_AREA resize."""
+    import cv2
+
+    from viewfinder.camera import open_source
+    from viewfinder.preprocess import InputSpec, resize_frame
+
+    spec = InputSpec(128, 128)
+    src = open_source("synthetic:0:1920x1080")
+    src.open()
+    try:
+        frame = src.read().pixels
+    finally:
+        src.close()
+    ref = cv2.resize(frame, (128, 128), interpolation=cv2.INTER_AREA).astype(int)
+    diff = np.abs(resize_frame(frame, spec).astype(int) - ref)
+    assert diff.mean() < 1.0

@@ -17,6 +17,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from viewfinder.camera.base import quiet_opencv_logs
 from viewfinder.config import AppConfig, BufferConfig
 
 EXIT_USAGE = 2  # bad arguments, source or output folder
@@ -190,6 +191,7 @@ def _quiet_qt_messages() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_opencv_logs()
     from PySide6.QtCore import QTimer  # noqa: PLC0415
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 

@@ -23,6 +23,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from viewfinder.camera.base import quiet_opencv_logs
 from viewfinder.dataset import (IMAGE_SUFFIXES, DatasetError, cut_video, find_bursts, load_dataset,
                                 read_image)
 from viewfinder.frames import Burst, Frame, Score
@@ -318,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet_opencv_logs()
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2

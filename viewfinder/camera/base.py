@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+import cv2
 import numpy as np
 
 from viewfinder.frames import Frame
@@ -64,6 +65,12 @@ def image_size_problem(data) -> str | None:
         return (f"declares {w}x{h} pixels, over the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel "
                 "limit")
     return None
+
+
+def quiet_opencv_logs() -> None:
+    """Silence OpenCV's own [ WARN ] lines (a missing camera, the face detector's backend notes):
+    the app and the CLI report problems in their own words, one line each."""
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
 def as_bgr(img: np.ndarray | None) -> np.ndarray | None:

@@ -223,12 +223,21 @@ class FaceAnalyzer:
         self.eyes = _Classifier(models_dir / EYES_FILE, "eyes_open")
         self.smile = _Classifier(models_dir / SMILE_FILE, "smile")
 
-    def detect(self, pixels: np.ndarray) -> list[tuple[np.ndarray, float, np.ndarray]]:
-        """[(box xywh, confidence, landmarks (5, 2))] in full-frame pixels, largest first."""
+    def detector_input(self, pixels: np.ndarray) -> np.ndarray:
+        """The frame shrunk to the detector's width (area averaging); a caller may reuse it."""
         h, w = pixels.shape[:2]
         scale = min(1.0, self.det_width / w)
-        small = pixels if scale == 1.0 else cv2.resize(
-            pixels, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        if scale == 1.0:
+            return pixels
+        return cv2.resize(pixels, (max(1, round(w * scale)), max(1, round(h * scale))),
+                          interpolation=cv2.INTER_AREA)
+
+    def detect(self, pixels: np.ndarray, small: np.ndarray | None = None
+               ) -> list[tuple[np.ndarray, float, np.ndarray]]:
+        """[(box xywh, confidence, landmarks (5, 2))] in full-frame pixels, largest first.
+        `small`: detector_input(pixels), when the caller already made it."""
+        small = self.detector_input(pixels) if small is None else small
+        scale = small.shape[1] / pixels.shape[1]
         size = (small.shape[1], small.shape[0])
         if size != self._det_size:
             self._det.setInputSize(size)
@@ -246,10 +255,10 @@ class FaceAnalyzer:
         out.sort(key=lambda f: -f[0][2] * f[0][3])
         return out
 
-    def faces(self, pixels: np.ndarray) -> list[Face]:
+    def faces(self, pixels: np.ndarray, small: np.ndarray | None = None) -> list[Face]:
         if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
             raise ValueError(f"expected an (H, W, 3) uint8 BGR frame, got {pixels.shape} {pixels.dtype}")
-        found = self.detect(pixels)
+        found = self.detect(pixels, small)
         if not found:
             return []
         grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)

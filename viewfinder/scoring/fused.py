@@ -26,7 +26,7 @@ import numpy as np
 from viewfinder.frames import Score
 from viewfinder.scoring.base import ScorerError
 from viewfinder.scoring.faces import FACE_ATTRIBUTES, FaceAnalyzer, face_boxes, face_reasons, frame_attributes
-from viewfinder.scoring.sharpness import SharpnessScorer
+from viewfinder.scoring.sharpness import LONG_SIDE as SHARPNESS_LONG_SIDE, SharpnessScorer
 
 WEIGHTS_FILE = "fused.json"
 BLURRY_BELOW = 0.3  # sharpness attribute (log Laplacian variance / 10) of a visibly soft frame
@@ -106,10 +106,14 @@ class FusedScorer:
 
     def attributes(self, pixels: np.ndarray) -> tuple[dict[str, float], tuple]:
         """All named inputs of the linear model for one frame, and the detected faces."""
-        faces = self.faces.faces(pixels)
+        small = self.faces.detector_input(pixels)
+        faces = self.faces.faces(pixels, small)
         size = (pixels.shape[1], pixels.shape[0])
         attrs = frame_attributes(faces, size)
-        attrs["sharpness"] = self.sharpness.score(pixels).attributes["sharpness"]
+        # The detector's shrunk frame is exactly the sharpness scorer's input for a landscape
+        # frame (long side = its width), so shrink the full frame once, not twice.
+        sharp_in = small if max(small.shape[:2]) == SHARPNESS_LONG_SIDE else pixels
+        attrs["sharpness"] = self.sharpness.score(sharp_in).attributes["sharpness"]
         if self.ranker is not None:
             attrs.update(self.ranker.score(pixels).attributes)
         return attrs, faces

@@ -10,7 +10,7 @@ import numpy as np
 from viewfinder.frames import Score
 
 # Downscale to this long side first: makes the score resolution-independent and cheap.
-_LONG_SIDE = 320
+LONG_SIDE = 320
 
 
 class SharpnessScorer:
@@ -21,7 +21,7 @@ class SharpnessScorer:
     def score(self, pixels: np.ndarray) -> Score:
         grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
         h, w = grey.shape
-        scale = _LONG_SIDE / max(h, w)
+        scale = LONG_SIDE / max(h, w)
         if scale < 1.0:
             grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
                               interpolation=cv2.INTER_AREA)
