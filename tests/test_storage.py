@@ -206,3 +206,18 @@ def test_bad_arguments_are_clear_errors(tmp_path):
 def test_saved_photo_is_a_plain_value(tmp_path):
     s = SavedPhoto(path=tmp_path / "a.jpg", sidecar=tmp_path / "a.json")
     assert s == SavedPhoto(path=tmp_path / "a.jpg", sidecar=tmp_path / "a.json")
+
+
+def test_saved_photo_is_readable_like_any_new_file(tmp_path):
+    """A photo in the Pictures folder gets normal permissions, not mkstemp's private 0600."""
+    import os
+    import stat
+
+    from viewfinder import storage
+
+    tmp = storage._write_temp(tmp_path, b"x")
+    try:
+        mode = stat.S_IMODE(os.stat(tmp).st_mode)
+        assert mode == 0o666 & ~storage._UMASK
+    finally:
+        tmp.unlink()

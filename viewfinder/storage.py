@@ -133,11 +133,16 @@ def sidecar_dict(photo_name: str, frame: Frame, ranking: Ranking, burst: Burst, 
 
 
 # -- atomic files -----------------------------------------------------------------------------
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
+
 def _write_temp(folder: Path, data: bytes) -> Path:
     """Write `data` to a new temporary file in `folder`, flushed and fsynced."""
     fd, name = tempfile.mkstemp(prefix=".VF_", suffix=".tmp", dir=folder)
     tmp = Path(name)
     try:
+        # mkstemp makes the file private (0600); a photo gets the permissions of any new file.
+        os.chmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             write_bytes(f, data)
             f.flush()
