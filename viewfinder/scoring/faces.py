@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from viewfinder.frames import FaceBox, Score
-from viewfinder.scoring.base import ScorerError
+from viewfinder.scoring.base import ScorerError, onnx_session
 
 DETECTOR_FILE = "face_detection_yunet.onnx"
 EYES_FILE = "eyes.onnx"
@@ -170,26 +170,11 @@ def _read_metadata(session, path: Path) -> dict:
         raise ScorerError(f"bad viewfinder metadata in {path}") from None
 
 
-def _session(path: Path):
-    import onnxruntime as ort  # noqa: PLC0415  (keeps `import viewfinder.scoring` light)
-
-    if not path.is_file():
-        raise ScorerError(f"model file not found: {path}")
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    except Exception as e:  # onnxruntime raises several unrelated types for bad files
-        raise ScorerError(f"cannot load model {path}: {str(e).splitlines()[0]}") from None
-
-
 class _Classifier:
     """A (N, 1, S, S) -> (N, 1) logit ONNX model with its crop contract in metadata."""
 
     def __init__(self, path: Path, expect: str):
-        self.session = _session(path)
+        self.session = onnx_session(path)
         self.meta = _read_metadata(self.session, path)
         if self.meta.get("task") != expect:
             raise ScorerError(f"{path} is not a {expect} model (metadata task "

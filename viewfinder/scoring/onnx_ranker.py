@@ -14,7 +14,7 @@ import numpy as np
 
 from viewfinder.frames import Score
 from viewfinder.preprocess import InputSpec, preprocess
-from viewfinder.scoring.base import ScorerError
+from viewfinder.scoring.base import ScorerError, onnx_session
 
 METADATA_KEY = "viewfinder"
 FORMAT = "viewfinder-ranker/1"
@@ -40,21 +40,9 @@ class OnnxRankerScorer:
     """Scorer protocol (viewfinder.scoring.base) for a ranker exported by our training."""
 
     def __init__(self, path: Path, name: str = "ranker"):
-        import onnxruntime as ort  # noqa: PLC0415 - keeps `import viewfinder.scoring` light
-
         self.path = path = Path(path)
         self.name = name
-        if not path.is_file():
-            raise ScorerError(f"model file not found: {path}")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises several types for bad files
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise ScorerError(f"cannot load ONNX model {path}: {first[:200]}") from None
+        self._session = onnx_session(path)
         meta = _read_metadata(path, self._session.get_modelmeta().custom_metadata_map)
         try:
             self.spec = InputSpec.from_metadata(meta)
