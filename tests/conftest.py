@@ -58,3 +58,39 @@ def no_thread_leak():
             break
         time.sleep(0.02)
     assert not leaked, f"threads left running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture
+def window_factory(qtbot, tmp_path):
+    """Build real MainWindows (offscreen) on a synthetic scene; every one is closed afterwards.
+
+    make(spec, buffer=, folder=, auto_save=, mirror=, scorer=, source=, show=, **MainWindow kwargs)
+    saves into tmp_path/out and keeps settings in tmp_path/s.ini, never the user's.
+    """
+    from viewfinder.camera import open_source
+    from viewfinder.config import AppConfig, BufferConfig, SaveConfig
+    from viewfinder.scoring import make_scorer
+    from viewfinder.ui.main_window import MainWindow
+    from viewfinder.ui.settings import open_settings
+
+    made = []
+
+    def make(spec, *, buffer=None, folder=None, auto_save=True, mirror=False, scorer=None,
+             source=None, show=True, **window_kwargs):
+        out = tmp_path / "out"
+        out.mkdir(exist_ok=True)
+        config = AppConfig(source=spec, buffer=buffer or BufferConfig(), mirror=mirror,
+                           save=SaveConfig(folder=folder or out, auto_save=auto_save))
+        window_kwargs.setdefault("interactive", False)
+        w = MainWindow(config, scorer or make_scorer("sharpness"),
+                       settings=open_settings(tmp_path / "s.ini"),
+                       source=source or open_source(spec), **window_kwargs)
+        qtbot.addWidget(w)
+        if show:
+            w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()

@@ -14,12 +14,10 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
-from viewfinder.camera import open_source  # noqa: E402
-from viewfinder.config import AppConfig, BufferConfig, SaveConfig  # noqa: E402
+from viewfinder.config import BufferConfig  # noqa: E402
 from viewfinder.labels import LabelStore  # noqa: E402
-from viewfinder.scoring import make_scorer  # noqa: E402
 from viewfinder.ui.main_window import MainWindow  # noqa: E402
-from viewfinder.ui.settings import UiConfig, open_settings  # noqa: E402
+from viewfinder.ui.settings import UiConfig  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC = "synthetic:1:480x270"
@@ -27,25 +25,13 @@ SHORT = BufferConfig(seconds_before=0.3, seconds_after=0.2)  # 6-frame bursts: q
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
-    windows = []
+def make_window(window_factory, tmp_path):
+    def make(ui: UiConfig, *, demo: bool = True, buffer: BufferConfig = SHORT):
+        # AppConfig's default mirror (None: decided by the source), as the app starts
+        return window_factory(SPEC, buffer=buffer, mirror=None, show=not demo, interactive=True,
+                              demo=demo, ui_config=ui, data_dir=tmp_path / "data")
 
-    def make(ui: UiConfig, *, demo: bool = True, buffer: BufferConfig = SHORT) -> MainWindow:
-        out = tmp_path / "out"
-        out.mkdir(exist_ok=True)
-        config = AppConfig(source=SPEC, buffer=buffer, save=SaveConfig(folder=out))
-        w = MainWindow(config, make_scorer("sharpness"), settings=open_settings(tmp_path / "s.ini"),
-                       source=open_source(SPEC), interactive=True, demo=demo, ui_config=ui,
-                       data_dir=tmp_path / "data")
-        qtbot.addWidget(w)
-        if not demo:
-            w.show()
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
+    return make
 
 
 def wait_for_frames(qtbot, w: MainWindow) -> None:

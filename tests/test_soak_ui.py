@@ -15,32 +15,15 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from viewfinder import storage  # noqa: E402
-from viewfinder.camera import open_source  # noqa: E402
-from viewfinder.config import AppConfig, BufferConfig, SaveConfig  # noqa: E402
-from viewfinder.scoring import make_scorer  # noqa: E402
+from viewfinder.config import BufferConfig  # noqa: E402
 from viewfinder.ui.main_window import MainWindow  # noqa: E402
-from viewfinder.ui.settings import open_settings  # noqa: E402
 
 SPEC = "synthetic:3:320x180"
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    made = []
-
-    def make() -> MainWindow:
-        config = AppConfig(source=SPEC, buffer=BufferConfig(),
-                           save=SaveConfig(folder=tmp_path / "out", auto_save=True), mirror=False)
-        w = MainWindow(config, make_scorer("sharpness"), settings=open_settings(tmp_path / "s.ini"),
-                       source=open_source(SPEC), interactive=False)
-        qtbot.addWidget(w)
-        w.show()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
+def window(window_factory):
+    return lambda: window_factory(SPEC)
 
 
 def app_threads() -> set[threading.Thread]:

@@ -16,40 +16,24 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 
-from viewfinder.camera import open_source  # noqa: E402
-from viewfinder.config import AppConfig, BufferConfig, SaveConfig  # noqa: E402
+from viewfinder.config import BufferConfig  # noqa: E402
 from viewfinder.frames import Burst, Frame, Score  # noqa: E402
 from viewfinder.labels import LabelStore  # noqa: E402
 from viewfinder.personalize import FUSED_INPUTS, active_ranker, shipped_ranker  # noqa: E402
 from viewfinder.scoring import make_scorer  # noqa: E402
-from viewfinder.ui.main_window import MainWindow  # noqa: E402
-from viewfinder.ui.settings import UiConfig, open_settings  # noqa: E402
+from viewfinder.ui.settings import UiConfig  # noqa: E402
 
 SPEC = "synthetic:1:320x180"
 QUICK = BufferConfig(seconds_before=0.3, seconds_after=0.2)  # 6-frame bursts
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
-    made = []
+def make_window(window_factory, tmp_path):
+    def make(scorer=None, *, keep=False):
+        return window_factory(SPEC, buffer=QUICK, scorer=scorer, data_dir=tmp_path / "data",
+                              ui_config=UiConfig(flash=False, keep_whole_burst=keep))
 
-    def make(scorer=None, *, keep=False) -> MainWindow:
-        out = tmp_path / "out"
-        out.mkdir(exist_ok=True)
-        config = AppConfig(source=SPEC, buffer=QUICK, mirror=False,
-                           save=SaveConfig(folder=out, auto_save=True))
-        w = MainWindow(config, scorer or make_scorer("sharpness"),
-                       settings=open_settings(tmp_path / "s.ini"), source=open_source(SPEC),
-                       interactive=False, data_dir=tmp_path / "data",
-                       ui_config=UiConfig(flash=False, keep_whole_burst=keep))
-        qtbot.addWidget(w)
-        w.show()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
+    return make
 
 
 def test_the_labelling_screen_opens_on_kept_bursts_and_a_key_stores_a_label(qtbot, make_window,

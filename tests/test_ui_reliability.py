@@ -21,15 +21,14 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from viewfinder import storage  # noqa: E402
 from viewfinder.app import make_scorer_or_fallback  # noqa: E402
-from viewfinder.camera import SourceError, open_source  # noqa: E402
+from viewfinder.camera import SourceError  # noqa: E402
 from viewfinder.camera.reconnect import LOST, ReconnectingSource  # noqa: E402
 from viewfinder.camera.synthetic import SyntheticSource  # noqa: E402
-from viewfinder.config import AppConfig, BufferConfig, SaveConfig  # noqa: E402
+from viewfinder.config import BufferConfig  # noqa: E402
 from viewfinder.frames import Burst, Frame, Score  # noqa: E402
-from viewfinder.scoring import make_scorer  # noqa: E402
 from viewfinder.ui.main_window import LOST_STYLE, MainWindow  # noqa: E402
 from viewfinder.ui.scoring_thread import ScoringThread  # noqa: E402
-from viewfinder.ui.settings import UiConfig, open_settings  # noqa: E402
+from viewfinder.ui.settings import UiConfig  # noqa: E402
 
 SPEC = "synthetic:2:320x180"
 QUICK = BufferConfig(seconds_before=0.3, seconds_after=0.2)  # 6-frame bursts
@@ -74,28 +73,15 @@ def app_threads() -> list[str]:
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
-    made = []
-
+def make_window(window_factory, tmp_path):
     def make(source=None, *, buffer=QUICK, folder=None, interactive=False, auto_save=True,
-             scorer=None, warning="") -> MainWindow:
-        out = tmp_path / "out"
-        out.mkdir(exist_ok=True)
-        config = AppConfig(source=SPEC, buffer=buffer, mirror=False,
-                           save=SaveConfig(folder=folder or out, auto_save=auto_save))
-        w = MainWindow(config, scorer or make_scorer("sharpness"),
-                       settings=open_settings(tmp_path / "s.ini"),
-                       source=source or open_source(SPEC), interactive=interactive,
-                       ui_config=UiConfig(flash=False), scorer_warning=warning,
-                       data_dir=tmp_path / "data")
-        qtbot.addWidget(w)
-        w.show()
-        made.append(w)
-        return w
+             scorer=None, warning=""):
+        return window_factory(SPEC, source=source, buffer=buffer, folder=folder,
+                              interactive=interactive, auto_save=auto_save, scorer=scorer,
+                              ui_config=UiConfig(flash=False), scorer_warning=warning,
+                              data_dir=tmp_path / "data")
 
-    yield make
-    for w in made:
-        w.close()
+    return make
 
 
 def wait_for_frames(qtbot, w: MainWindow) -> None:

@@ -13,9 +13,8 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
-from viewfinder.camera import SyntheticSource, open_source  # noqa: E402
-from viewfinder.config import AppConfig, BufferConfig, SaveConfig  # noqa: E402
-from viewfinder.scoring import make_scorer  # noqa: E402
+from viewfinder.camera import SyntheticSource  # noqa: E402
+from viewfinder.config import BufferConfig  # noqa: E402
 from viewfinder.ui.main_window import MainWindow  # noqa: E402
 from viewfinder.ui.settings import open_settings  # noqa: E402
 
@@ -28,24 +27,12 @@ EXIF_SOFTWARE, EXIF_IFD, EXIF_DATETIME_ORIGINAL = 0x0131, 0x8769, 0x9003
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
-    windows = []
+def make_window(window_factory):
+    def make(*, folder=None, mirror=True, auto_save=True):
+        return window_factory(SPEC, buffer=BufferConfig(), folder=folder, mirror=mirror,
+                              auto_save=auto_save)
 
-    def make(*, folder=None, mirror=True, auto_save=True) -> MainWindow:
-        config = AppConfig(source=SPEC, buffer=BufferConfig(),
-                           save=SaveConfig(folder=folder or tmp_path / "out", auto_save=auto_save),
-                           mirror=mirror)
-        (tmp_path / "out").mkdir(exist_ok=True)
-        w = MainWindow(config, make_scorer("sharpness"), settings=open_settings(tmp_path / "s.ini"),
-                       source=open_source(SPEC), interactive=False)
-        qtbot.addWidget(w)
-        w.show()
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.close()
+    return make
 
 
 def wait_until_scene_time(qtbot, w: MainWindow, seconds: float) -> None:
