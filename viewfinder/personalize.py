@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +28,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from viewfinder.labels import LabelsError, LabelStore, default_data_dir, latest_pairs
+from viewfinder.labels import LabelsError, LabelStore, _write_atomic, default_data_dir, latest_pairs
 from viewfinder.metrics import BurstLabels, evaluate_burst
 
 PERSONAL_FILE = "personal_ranker.json"
@@ -319,17 +317,7 @@ def _read(path: Path) -> dict | None:
 
 def _write_json(path: Path, doc: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    _write_atomic(path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
 
 
 def active_ranker(data_dir: Path | None = None) -> RankerInfo:

@@ -39,6 +39,7 @@ from viewfinder.scoring import MODELS_DIR
 from viewfinder.scoring.faces import FaceAnalyzer, FaceScorer, frame_attributes
 from viewfinder.scoring.fused import WEIGHTS_FILE, file_sha256
 from viewfinder.scoring.sharpness import SharpnessScorer
+from viewfinder.personalize import fit_pairwise
 
 FACE_FEATURES = ("face", "face_size", "centring", "eyes_open", "smile", "frontal", "face_sharpness",
                  "sharpness")
@@ -167,20 +168,10 @@ def pair_matrix(bursts: list[BurstFeatures], features, mean, scale, label_weight
 
 def fit_logistic(d: np.ndarray, w: np.ndarray, l2: float, prior: np.ndarray | None = None,
                  iters: int = 30) -> np.ndarray:
-    """argmin_v sum_i w_i log(1 + exp(-v . d_i)) + l2/2 |v - prior|^2, by Newton's method."""
-    k = d.shape[1]
-    v0 = np.zeros(k) if prior is None else np.asarray(prior, np.float64)
-    v = v0.copy()
-    for _ in range(iters):
-        m = d @ v
-        p = 1.0 / (1.0 + np.exp(np.clip(m, -50, 50)))  # sigmoid(-m)
-        grad = -(d * (w * p)[:, None]).sum(axis=0) + l2 * (v - v0)
-        h = (d * (w * p * (1 - p))[:, None]).T @ d + l2 * np.eye(k)
-        step = np.linalg.solve(h, grad)
-        v -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return v
+    """argmin_v sum_i w_i log(1 + exp(-v . d_i)) + l2/2 |v - prior|^2: the same damped Newton
+    fit the personal ranker uses (viewfinder.personalize.fit_pairwise)."""
+    v0 = np.zeros(d.shape[1]) if prior is None else np.asarray(prior, np.float64)
+    return fit_pairwise(d, w, v0, l2, iters)
 
 
 def rule_prior(d: np.ndarray, w: np.ndarray, features, scale: np.ndarray) -> np.ndarray:
